@@ -1,0 +1,305 @@
+package types
+
+import (
+	"debug/dwarf"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Sentinel errors of this package.
+var (
+	// ErrNoDWARF means the vmlinux was built without CONFIG_DEBUG_INFO.
+	ErrNoDWARF = errors.New("no DWARF debug info")
+	// ErrNotFound means no type, variable or member has the name asked for.
+	ErrNotFound = errors.New("not found in DWARF")
+)
+
+// Kind says which namespace a name lives in: C keeps struct, union and enum
+// tags apart from typedef and variable names.
+type Kind int
+
+const (
+	KindStruct Kind = iota
+	KindUnion
+	KindEnum
+	KindTypedef
+	KindBase
+	KindVariable
+	KindFunction
+	numKinds
+)
+
+var kindOfTag = map[dwarf.Tag]Kind{
+	dwarf.TagStructType:      KindStruct,
+	dwarf.TagUnionType:       KindUnion,
+	dwarf.TagEnumerationType: KindEnum,
+	dwarf.TagTypedef:         KindTypedef,
+	dwarf.TagBaseType:        KindBase,
+	dwarf.TagVariable:        KindVariable,
+	dwarf.TagSubprogram:      KindFunction,
+}
+
+// Types is the DWARF of one vmlinux with its lazily built name index.
+type Types struct {
+	data *dwarf.Data
+
+	once  sync.Once
+	index [numKinds]map[string]dwarf.Offset
+	err   error
+
+	mu    sync.Mutex // dwarf.Data's type cache is not safe for concurrent use
+	cache map[dwarf.Offset]dwarf.Type
+}
+
+// FromELF loads the DWARF sections the type questions need. .debug_line,
+// .debug_loc and .debug_ranges are left out: they are a third of a kernel's
+// debug info and no type question needs them.
+func FromELF(f *elf.File) (*Types, error) {
+	sec := func(name string) ([]byte, error) {
+		s := f.Section(name)
+		if s == nil {
+			return nil, nil
+		}
+		if s.Type == elf.SHT_NOBITS {
+			return nil, nil
+		}
+		b, err := s.Data()
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		return b, nil
+	}
+	info, err := sec(".debug_info")
+	if err != nil {
+		return nil, err
+	}
+	if info == nil {
+		return nil, ErrNoDWARF
+	}
+	abbrev, err := sec(".debug_abbrev")
+	if err != nil {
+		return nil, err
+	}
+	str, err := sec(".debug_str")
+	if err != nil {
+		return nil, err
+	}
+	d, err := dwarf.New(abbrev, nil, nil, info, nil, nil, nil, str)
+	if err != nil {
+		return nil, fmt.Errorf("parsing DWARF: %w", err)
+	}
+	// DWARF 5 keeps some strings in .debug_line_str and offsets in
+	// .debug_str_offsets; add them when present.
+	for _, name := range []string{".debug_line_str", ".debug_str_offsets", ".debug_addr", ".debug_rnglists"} {
+		b, err := sec(name)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			if err := d.AddSection(name, b); err != nil {
+				return nil, fmt.Errorf("adding %s: %w", name, err)
+			}
+		}
+	}
+	return New(d), nil
+}
+
+// New wraps already parsed DWARF (tests build it from synthetic ELF files).
+func New(d *dwarf.Data) *Types {
+	return &Types{data: d, cache: map[dwarf.Offset]dwarf.Type{}}
+}
+
+// BuildIndex walks every compile unit's top-level entries once and records
+// the first complete definition of each name. Lookups call it on first
+// need; call it directly to pay the cost up front (or to benchmark it).
+func (t *Types) BuildIndex() error {
+	t.once.Do(func() { t.err = t.buildIndex() })
+	return t.err
+}
+
+func (t *Types) buildIndex() error {
+	for k := range t.index {
+		t.index[k] = make(map[string]dwarf.Offset)
+	}
+	r := t.data.Reader()
+	for {
+		cu, err := r.Next()
+		if err != nil {
+			return fmt.Errorf("DWARF index: %w", err)
+		}
+		if cu == nil {
+			return nil
+		}
+		if !cu.Children {
+			continue
+		}
+		if err := t.indexUnit(r); err != nil {
+			return err
+		}
+	}
+}
+
+// indexUnit records the top-level children of the unit the reader is in.
+func (t *Types) indexUnit(r *dwarf.Reader) error {
+	for {
+		e, err := r.Next()
+		if err != nil {
+			return fmt.Errorf("DWARF index: %w", err)
+		}
+		if e == nil || e.Tag == 0 {
+			return nil
+		}
+		if e.Children {
+			r.SkipChildren()
+		}
+		kind, ok := kindOfTag[e.Tag]
+		if !ok {
+			continue
+		}
+		name, _ := e.Val(dwarf.AttrName).(string)
+		if name == "" {
+			continue
+		}
+		if decl, _ := e.Val(dwarf.AttrDeclaration).(bool); decl && kind != KindVariable && kind != KindFunction {
+			continue // an incomplete "struct foo;" has no layout
+		}
+		if kind == KindVariable || kind == KindFunction {
+			if _, dup := t.index[kind][name]; dup {
+				// Prefer the defining entry (it has a location or low_pc)
+				// over an extern declaration seen first.
+				if e.Val(dwarf.AttrLocation) == nil && e.Val(dwarf.AttrLowpc) == nil {
+					continue
+				}
+			}
+		} else if _, dup := t.index[kind][name]; dup {
+			continue
+		}
+		t.index[kind][name] = e.Offset
+	}
+}
+
+// Lookup finds the entry of a name in one namespace.
+func (t *Types) Lookup(kind Kind, name string) (dwarf.Offset, error) {
+	if err := t.BuildIndex(); err != nil {
+		return 0, err
+	}
+	off, ok := t.index[kind][name]
+	if !ok {
+		return 0, fmt.Errorf("%s %q: %w", kind, name, ErrNotFound)
+	}
+	return off, nil
+}
+
+func (k Kind) String() string {
+	return [...]string{"struct", "union", "enum", "typedef", "type", "variable", "function"}[k]
+}
+
+// Type reads the type at a DWARF offset.
+func (t *Types) Type(off dwarf.Offset) (dwarf.Type, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ty, ok := t.cache[off]; ok {
+		return ty, nil
+	}
+	ty, err := t.data.Type(off)
+	if err != nil {
+		return nil, fmt.Errorf("DWARF type at %#x: %w", off, err)
+	}
+	t.cache[off] = ty
+	return ty, nil
+}
+
+// Named resolves a C type name: "struct task_struct", "union x", "enum y",
+// a typedef or base type name, or a bare struct tag (crash accepts
+// "task_struct" for "struct task_struct").
+func (t *Types) Named(name string) (dwarf.Type, error) {
+	name = strings.TrimSpace(name)
+	for prefix, kind := range map[string]Kind{"struct ": KindStruct, "union ": KindUnion, "enum ": KindEnum} {
+		if rest, ok := strings.CutPrefix(name, prefix); ok {
+			off, err := t.Lookup(kind, strings.TrimSpace(rest))
+			if err != nil {
+				return nil, err
+			}
+			return t.Type(off)
+		}
+	}
+	for _, kind := range []Kind{KindTypedef, KindBase, KindStruct, KindUnion, KindEnum} {
+		if off, err := t.Lookup(kind, name); err == nil {
+			return t.Type(off)
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("type %q: %w", name, ErrNotFound)
+}
+
+// Variable returns the type of a global variable.
+func (t *Types) Variable(name string) (dwarf.Type, error) {
+	off, err := t.Lookup(KindVariable, name)
+	if err != nil {
+		return nil, err
+	}
+	return t.typeAttr(off)
+}
+
+// Function returns the type of a function (a *dwarf.FuncType).
+func (t *Types) Function(name string) (*dwarf.FuncType, error) {
+	off, err := t.Lookup(KindFunction, name)
+	if err != nil {
+		return nil, err
+	}
+	r := t.data.Reader()
+	r.Seek(off)
+	e, err := r.Next()
+	if err != nil || e == nil {
+		return nil, fmt.Errorf("function %q at %#x: %v", name, off, err)
+	}
+	ft := &dwarf.FuncType{}
+	if ro, ok := e.Val(dwarf.AttrType).(dwarf.Offset); ok {
+		if ft.ReturnType, err = t.Type(ro); err != nil {
+			return nil, err
+		}
+	} else {
+		ft.ReturnType = &dwarf.VoidType{}
+	}
+	if !e.Children {
+		return ft, nil
+	}
+	for {
+		c, err := r.Next()
+		if err != nil || c == nil || c.Tag == 0 {
+			return ft, err
+		}
+		if c.Children {
+			r.SkipChildren()
+		}
+		switch c.Tag {
+		case dwarf.TagFormalParameter:
+			po, _ := c.Val(dwarf.AttrType).(dwarf.Offset)
+			pt, err := t.Type(po)
+			if err != nil {
+				return nil, err
+			}
+			ft.ParamType = append(ft.ParamType, pt)
+		case dwarf.TagUnspecifiedParameters:
+			ft.ParamType = append(ft.ParamType, &dwarf.DotDotDotType{})
+		}
+	}
+}
+
+func (t *Types) typeAttr(off dwarf.Offset) (dwarf.Type, error) {
+	r := t.data.Reader()
+	r.Seek(off)
+	e, err := r.Next()
+	if err != nil || e == nil {
+		return nil, fmt.Errorf("DWARF entry at %#x: %v", off, err)
+	}
+	to, ok := e.Val(dwarf.AttrType).(dwarf.Offset)
+	if !ok {
+		return nil, fmt.Errorf("DWARF entry at %#x has no type", off)
+	}
+	return t.Type(to)
+}

@@ -1,0 +1,180 @@
+package types
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func fixture(t testing.TB) *Types {
+	f, err := elf.Open("testdata/types.so")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	ty, err := FromELF(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ty
+}
+
+func TestOffsetsAndSizes(t *testing.T) {
+	ty := fixture(t)
+	cases := []struct {
+		typ, path string
+		want      int64
+	}{
+		{"struct task", "thread_info.cpu_context.sp", 20},
+		{"task", "tasks.prev", 56}, // bare tag as crash allows
+		{"struct task", "pid", 64}, // inside an anonymous union
+		{"struct task", "comm[3]", 75},
+		{"struct list_head", "prev", 8},
+	}
+	for _, c := range cases {
+		got, err := ty.Offset(c.typ, c.path)
+		if err != nil || got != c.want {
+			t.Errorf("Offset(%s, %s) = %d, %v; want %d", c.typ, c.path, got, err, c.want)
+		}
+	}
+	if _, err := ty.Offset("struct task", "nosuch"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing member: err = %v", err)
+	}
+	if _, err := ty.Named("struct nosuch"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing struct: err = %v", err)
+	}
+	if n, err := ty.Size("u32"); err != nil || n != 4 {
+		t.Errorf("Size(u32) = %d, %v", n, err)
+	}
+}
+
+func TestLayoutAndWhatis(t *testing.T) {
+	ty := fixture(t)
+	st, err := ty.Named("struct task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := Layout(st, false)
+	for _, want := range []string{
+		"struct task {\n",
+		"    struct thread_info thread_info;\n",
+		"    volatile long int __state;\n",
+		"    struct list_head tasks;\n",
+		"    union {\n        int pid;\n        unsigned char raw[4];\n    };\n",
+		"        unsigned int a : 3;\n",
+		"    char comm[16];\n",
+		"    int (*fn)(struct task *, const char *);\n",
+		"\nSIZE: ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("layout lacks %q:\n%s", want, out)
+		}
+	}
+	fn, err := ty.Function("do_it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Decl(fn, "do_it"); got != "int do_it(struct task *, const char *)" {
+		t.Errorf("whatis do_it = %q", got)
+	}
+	v, err := ty.Variable("panic_cpu")
+	if err != nil || Decl(v, "panic_cpu") != "int panic_cpu" {
+		t.Errorf("whatis panic_cpu = %v, %v", v, err)
+	}
+}
+
+func TestFormatValue(t *testing.T) {
+	ty := fixture(t)
+	st, err := ty.Named("struct task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, st.Size())
+	binary.LittleEndian.PutUint64(data[48:], 0xdeadbeef) // tasks.next
+	copy(data[72:], "init")
+	bits, _ := MemberOf(st, "bits")
+	data[bits.Offset] = 5 | 17<<3
+	out := FormatValue(st, data, binary.LittleEndian)
+	for _, want := range []string{"next = 0xdeadbeef,", `comm = "init", '\000' <repeats 12 times>,`, "a = 5,", "b = 17\n", "st = RUNNING,"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("value lacks %q:\n%s", want, out)
+		}
+	}
+	if got := FormatValue(st, data[:10], binary.LittleEndian); !strings.Contains(got, "unavailable") {
+		t.Errorf("short data: %q", got)
+	}
+}
+
+func TestNoDWARF(t *testing.T) {
+	f, err := elf.Open("/proc/self/exe")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	// A Go test binary has DWARF; a stripped copy would not. Fake the
+	// stripped case with an ELF that has no sections at all.
+	var empty elf.File
+	empty.FileHeader = f.FileHeader
+	if _, err := FromELF(&empty); !errors.Is(err, ErrNoDWARF) {
+		t.Errorf("no .debug_info: err = %v, want ErrNoDWARF", err)
+	}
+}
+
+func referenceVmlinux(t testing.TB) string {
+	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "kdk-reference")
+	}
+	p := filepath.Join(dir, "vmlinux")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("reference vmlinux absent (%v)", err)
+	}
+	return p
+}
+
+func TestReferenceKernelTypes(t *testing.T) {
+	f, err := elf.Open(referenceVmlinux(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ty, err := FromELF(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range [][2]string{
+		{"struct task_struct", "tasks"}, {"struct task_struct", "comm"}, {"struct task_struct", "thread_info.cpu_context.pc"},
+		{"struct task_struct", "stack"}, {"struct rq", "curr"}, {"struct mm_struct", "total_vm"},
+	} {
+		if _, err := ty.Offset(c[0], c[1]); err != nil {
+			t.Errorf("%s.%s: %v", c[0], c[1], err)
+		}
+	}
+	if v, err := ty.Variable("init_task"); err != nil || Decl(v, "") != "struct task_struct" {
+		t.Errorf("init_task: %v, %v", v, err)
+	}
+}
+
+// BenchmarkIndex measures the lazy index build over the whole .debug_info
+// of the reference vmlinux (the cost of the first type question).
+func BenchmarkIndex(b *testing.B) {
+	f, err := elf.Open(referenceVmlinux(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	for b.Loop() {
+		ty, err := FromELF(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ty.BuildIndex(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
