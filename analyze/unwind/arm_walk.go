@@ -28,11 +28,28 @@ type Frame struct {
 // found so far are returned with the error that stopped the walk;
 // ErrCantUnwind and ErrRefuse mean the outermost frame was reached.
 func (a *ARM) Walk(regs ARMRegs, mem Stack, max int) ([]Frame, error) {
+	return a.walk(regs, regs[PC], mem, max)
+}
+
+// WalkFromReturn is Walk for registers whose pc is a return address (a
+// sleeping task's saved context): frame 0 is named and unwound at pc-4.
+func (a *ARM) WalkFromReturn(regs ARMRegs, mem Stack, max int) ([]Frame, error) {
+	return a.walk(regs, regs[PC]&^1-4, mem, max)
+}
+
+func (a *ARM) walk(regs ARMRegs, lookup uint32, mem Stack, max int) ([]Frame, error) {
 	var frames []Frame
-	lookup := regs[PC]
 	for len(frames) < max {
 		f := Frame{PC: regs[PC], Lookup: lookup, SP: regs[SP], Regs: regs}
 		next, err := a.step(regs, lookup, mem, &f)
+		if errors.Is(err, ErrNoEntry) && lookup != regs[PC]&^1 {
+			// Entry code sets lr by hand to the first instruction of a
+			// function (vector_swi: "badr lr, __ret_fast_syscall"), so
+			// pc-4 may lie before any unwind entry: use pc itself.
+			lookup = regs[PC] &^ 1
+			f.Lookup = lookup
+			next, err = a.step(regs, lookup, mem, &f)
+		}
 		frames = append(frames, f)
 		if err != nil {
 			return frames, err

@@ -1,0 +1,269 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Task is one task_struct as ps shows it.
+type Task struct {
+	Addr       uint64
+	PID, TGID  int
+	PPID       int
+	Parent     uint64 // real_parent
+	Comm       string
+	State      uint64 // __state (6.1) or state (older)
+	ExitState  uint64
+	Flags      uint64
+	CPU        int
+	Stack      uint64 // task->stack, the kernel stack base
+	MM         uint64
+	RSS, Total uint64 // pages: resident, and mm->total_vm
+}
+
+// PFKthread is PF_KTHREAD in task_struct.flags (include/linux/sched.h).
+const PFKthread = 0x00200000
+
+// IsKernelThread reports whether the task is a kernel thread (ps puts those
+// in brackets).
+func (t Task) IsKernelThread() bool { return t.Flags&PFKthread != 0 || t.MM == 0 }
+
+// Tasks walks init_task.tasks and each process's thread list and returns
+// every task sorted by PID (init_task, PID 0, first). Walk problems — a
+// loop, an unreadable task — are returned as warnings next to the tasks
+// found, so ps can show a partial list.
+func (k *Kernel) Tasks() ([]Task, []error) {
+	k.mu.Lock()
+	if k.tasks != nil {
+		defer k.mu.Unlock()
+		return k.tasks, k.warns
+	}
+	k.mu.Unlock()
+	tasks, warns := k.walkTasks()
+	k.mu.Lock()
+	k.tasks, k.warns = tasks, warns
+	k.mu.Unlock()
+	return tasks, warns
+}
+
+func (k *Kernel) walkTasks() ([]Task, []error) {
+	initTask, err := k.symbol("init_task")
+	if err != nil {
+		return nil, []error{err}
+	}
+	tasksOff, err := k.off("struct task_struct", "tasks")
+	if err != nil {
+		return nil, []error{err}
+	}
+	var warns []error
+	leaders, err := k.walkList(initTask + uint64(tasksOff))
+	if err != nil {
+		warns = append(warns, fmt.Errorf("task list: %w", err))
+	}
+	addrs := []uint64{initTask}
+	for _, n := range leaders {
+		addrs = append(addrs, n-uint64(tasksOff))
+	}
+	addrs, threadWarns := k.addThreads(addrs)
+	warns = append(warns, threadWarns...)
+	out := make([]Task, 0, len(addrs))
+	for _, a := range addrs {
+		t, err := k.Task(a)
+		if err != nil {
+			warns = append(warns, err)
+			continue
+		}
+		out = append(out, t)
+	}
+	k.fillPPID(out)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	return out, warns
+}
+
+// addThreads appends the non-leader threads of each process, found on the
+// leader's signal->thread_head list (thread_node), which 6.1 keeps beside
+// the older thread_group list.
+func (k *Kernel) addThreads(leaders []uint64) ([]uint64, []error) {
+	sigOff, err1 := k.off("struct task_struct", "signal")
+	headOff, err2 := k.off("struct signal_struct", "thread_head")
+	nodeOff, err3 := k.off("struct task_struct", "thread_node")
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return leaders, nil // a kernel without thread_head: leaders only
+	}
+	seen := map[uint64]bool{}
+	for _, a := range leaders {
+		seen[a] = true
+	}
+	out := leaders
+	var warns []error
+	for _, a := range leaders {
+		sig, err := k.ReadPtr(a + uint64(sigOff))
+		if err != nil || sig == 0 {
+			continue
+		}
+		nodes, err := k.walkList(sig + uint64(headOff))
+		if err != nil {
+			warns = append(warns, fmt.Errorf("threads of task %#x: %w", a, err))
+		}
+		for _, n := range nodes {
+			t := n - uint64(nodeOff)
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out, warns
+}
+
+func (k *Kernel) fillPPID(ts []Task) {
+	pid := make(map[uint64]int, len(ts))
+	for _, t := range ts {
+		pid[t.Addr] = t.PID
+	}
+	for i := range ts {
+		ts[i].PPID = pid[ts[i].Parent]
+	}
+}
+
+// Task reads one task_struct.
+func (k *Kernel) Task(addr uint64) (Task, error) {
+	const ts = "struct task_struct"
+	t := Task{Addr: addr}
+	var err error
+	get := func(path string) uint64 {
+		if err != nil {
+			return 0
+		}
+		var v uint64
+		v, err = k.field(addr, ts, path)
+		return v
+	}
+	t.PID = int(int32(get("pid")))
+	t.TGID = int(int32(get("tgid")))
+	t.Parent = get("real_parent")
+	t.Flags = get("flags")
+	t.Stack = get("stack")
+	t.MM = get("mm")
+	t.ExitState = get("exit_state")
+	if err != nil {
+		return t, fmt.Errorf("task %#x: %w", addr, err)
+	}
+	if t.State, err = k.field(addr, ts, "__state"); err != nil {
+		t.State, err = k.field(addr, ts, "state") // before 5.14
+	}
+	if err != nil {
+		return t, fmt.Errorf("task %#x: %w", addr, err)
+	}
+	t.CPU = k.taskCPU(addr)
+	commOff, err := k.off(ts, "comm")
+	if err != nil {
+		return t, err
+	}
+	if t.Comm, err = k.ReadString(addr+uint64(commOff), 16); err != nil {
+		return t, fmt.Errorf("task %#x comm: %w", addr, err)
+	}
+	if t.MM != 0 {
+		t.RSS, t.Total = k.mmPages(addr, t.MM)
+	}
+	return t, nil
+}
+
+// taskCPU reads task->cpu (THREAD_INFO_IN_TASK kernels since 5.16) or
+// thread_info.cpu (ARM keeps one there too).
+func (k *Kernel) taskCPU(addr uint64) int {
+	if v, err := k.field(addr, "struct task_struct", "cpu"); err == nil {
+		return int(v)
+	}
+	if v, err := k.field(addr, "struct task_struct", "thread_info.cpu"); err == nil {
+		return int(v)
+	}
+	return -1
+}
+
+// mmPages returns resident pages (file + anon + shmem of mm->rss_stat, plus
+// the task's unsynced SPLIT_RSS_COUNTING deltas, as crash adds them) and
+// mm->total_vm. Counters are as of 6.1; 6.2 made them percpu_counters,
+// which this does not read.
+func (k *Kernel) mmPages(task, mm uint64) (rss, total uint64) {
+	total, _ = k.field(mm, "struct mm_struct", "total_vm")
+	for _, i := range []int{0, 1, 3} { // MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES
+		v, err := k.field(mm, "struct mm_struct", fmt.Sprintf("rss_stat.count[%d].counter", i))
+		if err != nil {
+			break
+		}
+		n := int64(int32(v))
+		if k.PtrSize == 8 {
+			n = int64(v)
+		}
+		if d, err := k.field(task, "struct task_struct", fmt.Sprintf("rss_stat.count[%d]", i)); err == nil {
+			n += int64(int32(d))
+		}
+		if n > 0 {
+			rss += uint64(n)
+		}
+	}
+	return rss, total
+}
+
+// StateName returns crash's two-letter task state.
+func (t Task) StateName() string {
+	switch {
+	case t.ExitState&0x20 != 0:
+		return "ZO"
+	case t.ExitState&0x10 != 0:
+		return "DE"
+	}
+	s := t.State
+	switch {
+	case s == 0:
+		return "RU"
+	case s&0x402 == 0x402:
+		return "ID" // TASK_IDLE = TASK_UNINTERRUPTIBLE | TASK_NOLOAD
+	case s&1 != 0:
+		return "IN"
+	case s&2 != 0:
+		return "UN"
+	case s&4 != 0:
+		return "ST"
+	case s&8 != 0:
+		return "TR"
+	case s&0x40 != 0:
+		return "PA"
+	case s&0x80 != 0:
+		return "DE"
+	case s&0x200 != 0:
+		return "WA"
+	case s&0x800 != 0:
+		return "NE"
+	}
+	return "??"
+}
+
+// StateLong is the state spelled as sys and set print it.
+func (t Task) StateLong() string {
+	switch t.StateName() {
+	case "RU":
+		return "TASK_RUNNING"
+	case "IN":
+		return "TASK_INTERRUPTIBLE"
+	case "UN":
+		return "TASK_UNINTERRUPTIBLE"
+	case "ID":
+		return "TASK_IDLE"
+	case "ST":
+		return "TASK_STOPPED"
+	case "TR":
+		return "TASK_TRACED"
+	case "ZO":
+		return "EXIT_ZOMBIE"
+	case "DE":
+		return "EXIT_DEAD"
+	case "PA":
+		return "TASK_PARKED"
+	case "WA":
+		return "TASK_WAKING"
+	}
+	return fmt.Sprintf("%#x", t.State)
+}
