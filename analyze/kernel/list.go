@@ -17,6 +17,9 @@ func (k *Kernel) walkList(head uint64) ([]uint64, error) {
 	for {
 		next, err := k.ReadPtr(cur) // list_head.next is the first member
 		if err != nil {
+			if len(nodes) > 0 {
+				nodes = nodes[:len(nodes)-1] // cur itself is unreadable
+			}
 			return nodes, fmt.Errorf("list at %#x: reading next of %#x: %w", head, cur, err)
 		}
 		if next == head {
