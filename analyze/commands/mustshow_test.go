@@ -1,0 +1,148 @@
+package commands
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// console holds the ground truth the reference guest printed.
+type console struct {
+	panicMsg string
+	pid      int
+	comm     string
+	lastLine string // the last log line before "Loading crashdump kernel"
+}
+
+func readConsole(t *testing.T, dir string) console {
+	b, err := os.ReadFile(filepath.Join(dir, "console.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	var c console
+	m := regexp.MustCompile(`Kernel panic - not syncing: ([^\r\n]*)`).FindStringSubmatchIndex(s)
+	if m == nil {
+		t.Fatal("console.log: no panic line")
+	}
+	c.panicMsg = strings.TrimSpace(s[m[2]:m[3]])
+	id := regexp.MustCompile(`CPU: \d+ PID: (\d+) Comm: (\S+)`).FindStringSubmatch(s[m[0]:])
+	if id == nil {
+		t.Fatal("console.log: no CPU/PID/Comm line after the panic")
+	}
+	c.pid, _ = strconv.Atoi(id[1])
+	c.comm = id[2]
+	if i := strings.Index(s, "Loading crashdump kernel"); i > 0 {
+		lines := strings.Split(strings.TrimRight(s[:i], "[ \t0123456789.]"), "\n")
+		c.lastLine = strings.TrimSpace(lines[len(lines)-1])
+	}
+	return c
+}
+
+func run(t *testing.T, s *Session, line string) string {
+	t.Helper()
+	var out, errw bytes.Buffer
+	if err := s.Exec(line, &out, &errw); err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, errw.String())
+	}
+	return out.String()
+}
+
+func TestReferenceSysPanic(t *testing.T) {
+	s, dir := openReference(t)
+	want := readConsole(t, dir)
+	if s.Printk == nil {
+		t.Skip("no printk reader wired into this session yet")
+	}
+	out := run(t, s, "sys")
+	if !strings.Contains(out, "PANIC: "+strconv.Quote(want.panicMsg)) {
+		t.Errorf("sys lacks PANIC %q:\n%s", want.panicMsg, out)
+	}
+}
+
+func TestReferenceSysPanicTask(t *testing.T) {
+	s, dir := openReference(t)
+	want := readConsole(t, dir)
+	out := run(t, s, "sys")
+	for _, line := range []string{
+		"PID: " + strconv.Itoa(want.pid),
+		"COMMAND: " + strconv.Quote(want.comm),
+		"STATE: TASK_RUNNING (PANIC)",
+	} {
+		if !strings.Contains(out, line) {
+			t.Errorf("sys lacks %q:\n%s", line, out)
+		}
+	}
+}
+
+func TestReferenceBtPath(t *testing.T) {
+	s, _ := openReference(t)
+	out := run(t, s, "bt")
+	want := []string{"panic", "sysrq_handle_crash", "__handle_sysrq", "write_sysrq_trigger", "proc_reg_write", "vfs_write", "ret_fast_syscall"}
+	frame := regexp.MustCompile(`(?m)^ #\d+ \[[0-9a-f]{8}\] (\S+) at [0-9a-f]{8}$`)
+	var got []string
+	for _, m := range frame.FindAllStringSubmatch(out, -1) {
+		got = append(got, m[1])
+	}
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	if i < len(want) {
+		t.Errorf("bt frames %v do not run through %v (missing %s):\n%s", got, want, want[i], out)
+	}
+	if strings.Contains(out, "unwinding stopped") {
+		t.Errorf("bt stopped early:\n%s", out)
+	}
+	var bts []BT
+	s.JSON = true
+	if err := json.Unmarshal([]byte(run(t, s, "bt")), &bts); err != nil || len(bts) != 1 || len(bts[0].Frames) != len(got) {
+		t.Errorf("bt --json: %v, %d backtraces", err, len(bts))
+	}
+}
+
+func TestReferencePsPIDs(t *testing.T) {
+	s, dir := openReference(t)
+	b, err := os.ReadFile(filepath.Join(dir, "ps-before-panic.txt"))
+	if err != nil {
+		t.Skip(err)
+	}
+	out := run(t, s, "ps")
+	have := map[string]string{}
+	for _, line := range strings.Split(out, "\n")[1:] {
+		f := strings.Fields(strings.TrimPrefix(line, ">"))
+		if len(f) >= 9 {
+			have[f[0]] = f[len(f)-1]
+		}
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		if _, err := strconv.Atoi(f[0]); err != nil {
+			continue
+		}
+		// The ps that printed the list and the sed it piped into had
+		// exited before the crash.
+		if strings.Contains(line, "{ps}") || f[2] == "ps" || f[2] == "sed" {
+			continue
+		}
+		comm, ok := have[f[0]]
+		if !ok {
+			t.Errorf("PID %s (%s) from ps-before-panic.txt missing from ps:\n%s", f[0], strings.Join(f[2:], " "), out)
+			continue
+		}
+		// Kernel threads print as [name] in both; busybox truncates to 15.
+		if strings.HasPrefix(f[2], "[") && !strings.HasPrefix(comm, "[") {
+			t.Errorf("PID %s: %s should be a bracketed kernel thread", f[0], comm)
+		}
+	}
+}

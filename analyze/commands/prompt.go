@@ -1,0 +1,185 @@
+package commands
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/chzyer/readline"
+)
+
+// Exec runs a line that may hold several commands separated by ";", each
+// with an optional "| shell command" and/or "> file" / ">> file", as crash
+// allows. Errors are printed to errw and the next command still runs; the
+// result is ErrQuit after q, else the last error.
+func (s *Session) Exec(line string, out, errw io.Writer) error {
+	var last error
+	for _, part := range splitUnquoted(line, ';') {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		err := s.execOne(part, out)
+		if errors.Is(err, ErrQuit) {
+			return err
+		}
+		if err != nil {
+			fmt.Fprintf(errw, "%v\n", err)
+			last = err
+		}
+	}
+	return last
+}
+
+func (s *Session) execOne(line string, out io.Writer) error {
+	cmdPart, shell, hasPipe := cutUnquoted(line, '|')
+	cmdPart, target, appendMode, err := redirect(cmdPart)
+	if err != nil {
+		return err
+	}
+	if hasPipe {
+		// "ps | grep x > f": the redirect belongs to the shell.
+		return s.pipe(cmdPart, shell, out)
+	}
+	if target == "" {
+		return s.Run(out, cmdPart)
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if appendMode {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(target, flags, 0o644)
+	if err != nil {
+		return err
+	}
+	runErr := s.Run(f, cmdPart)
+	if err := f.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+// pipe feeds a command's output to "sh -c shell".
+func (s *Session) pipe(cmdLine, shell string, out io.Writer) error {
+	c := exec.Command("/bin/sh", "-c", shell)
+	c.Stdout, c.Stderr = out, os.Stderr
+	in, err := c.StdinPipe()
+	if err != nil {
+		return err
+	}
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("pipe to %q: %w", shell, err)
+	}
+	runErr := s.Run(in, cmdLine)
+	in.Close()
+	if err := c.Wait(); err != nil && runErr == nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) { // grep finding nothing is not our error
+			runErr = err
+		}
+	}
+	return runErr
+}
+
+// redirect splits "cmd > file" and "cmd >> file".
+func redirect(line string) (cmd, target string, appendMode bool, err error) {
+	cmd, rest, ok := cutUnquoted(line, '>')
+	if !ok {
+		return line, "", false, nil
+	}
+	if strings.HasPrefix(rest, ">") {
+		appendMode, rest = true, rest[1:]
+	}
+	target = strings.TrimSpace(rest)
+	if target == "" || strings.ContainsAny(target, "> ") {
+		return "", "", false, fmt.Errorf("redirect: expected one file name after '>' in %q", line)
+	}
+	return cmd, target, appendMode, nil
+}
+
+// cutUnquoted splits at the first sep outside single or double quotes.
+func cutUnquoted(s string, sep byte) (before, after string, found bool) {
+	var q byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case q != 0:
+			if c == q {
+				q = 0
+			}
+		case c == '"' || c == '\'':
+			q = c
+		case c == sep:
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+func splitUnquoted(s string, sep byte) []string {
+	var parts []string
+	for {
+		before, after, ok := cutUnquoted(s, sep)
+		parts = append(parts, before)
+		if !ok {
+			return parts
+		}
+		s = after
+	}
+}
+
+// RunFile executes the commands of a file, one line each (crash -i).
+func (s *Session) RunFile(path string, out, errw io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := s.Exec(line, out, errw); errors.Is(err, ErrQuit) {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// Prompt runs the interactive loop with history and line editing until q
+// or end of input. History is kept in historyPath when it is not empty.
+func (s *Session) Prompt(in io.ReadCloser, out, errw io.Writer, historyPath string) error {
+	if historyPath != "" {
+		_ = os.MkdirAll(filepath.Dir(historyPath), 0o755)
+	}
+	rl, err := readline.NewEx(&readline.Config{
+		Prompt:          "kdumpkit> ",
+		HistoryFile:     historyPath,
+		Stdin:           in,
+		Stdout:          out,
+		Stderr:          errw,
+		InterruptPrompt: "^C",
+		EOFPrompt:       "q",
+	})
+	if err != nil {
+		return fmt.Errorf("prompt: %w", err)
+	}
+	defer rl.Close()
+	for {
+		line, err := rl.Readline()
+		if errors.Is(err, readline.ErrInterrupt) {
+			continue
+		}
+		if err != nil { // io.EOF
+			return nil
+		}
+		if err := s.Exec(line, out, errw); errors.Is(err, ErrQuit) {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
+)
+
+// PSEntry is one ps row.
+type PSEntry struct {
+	Active bool    `json:"active"`
+	PID    int     `json:"pid"`
+	PPID   int     `json:"ppid"`
+	CPU    int     `json:"cpu"`
+	Task   uint64  `json:"task"`
+	State  string  `json:"state"`
+	MemPct float64 `json:"mem_percent"`
+	VSZKB  uint64  `json:"vsz_kb"`
+	RSSKB  uint64  `json:"rss_kb"`
+	Comm   string  `json:"comm"`
+	Kernel bool    `json:"kernel_thread"`
+}
+
+// PS returns the ps rows of all tasks and the task-walk warnings.
+func (s *Session) PS() ([]PSEntry, []error) {
+	tasks, warns := s.Kernel.Tasks()
+	active := map[uint64]bool{}
+	for _, a := range s.Kernel.ActiveTasks() {
+		active[a] = true
+	}
+	page := uint64(4096)
+	if p, err := strconv.ParseUint(s.Info["PAGESIZE"], 10, 64); err == nil && p > 0 {
+		page = p
+	}
+	total := s.memory()
+	out := make([]PSEntry, 0, len(tasks))
+	for _, t := range tasks {
+		e := PSEntry{
+			Active: active[t.Addr], PID: t.PID, PPID: t.PPID, CPU: t.CPU, Task: t.Addr,
+			State: t.StateName(), VSZKB: t.Total * page / 1024, RSSKB: t.RSS * page / 1024,
+			Comm: t.Comm, Kernel: t.IsKernelThread(),
+		}
+		if total > 0 {
+			e.MemPct = float64(t.RSS*page) * 100 / float64(total)
+		}
+		out = append(out, e)
+	}
+	return out, warns
+}
+
+func (s *Session) ps(w io.Writer, args []string) error {
+	mode := ""
+	var sel []string
+	for _, a := range args[1:] {
+		switch a {
+		case "-p", "-c":
+			mode = a
+		default:
+			if strings.HasPrefix(a, "-") {
+				return fmt.Errorf("ps: option %s not supported: %w", a, ErrUsage)
+			}
+			sel = append(sel, a)
+		}
+	}
+	rows, warns := s.PS()
+	for _, err := range warns {
+		s.warn(w, err)
+	}
+	if mode != "" {
+		return s.psTree(w, mode, sel)
+	}
+	if len(sel) > 0 {
+		rows = filterRows(rows, sel)
+	}
+	if s.JSON {
+		return writeJSON(w, rows)
+	}
+	fmt.Fprintln(w, "   PID    PPID  CPU   TASK    ST  %MEM     VSZ    RSS  COMM")
+	for _, r := range rows {
+		mark := " "
+		if r.Active {
+			mark = ">"
+		}
+		comm := r.Comm
+		if r.Kernel {
+			comm = "[" + comm + "]"
+		}
+		fmt.Fprintf(w, "%s %5d %6d %3d  %08x  %s  %4.1f %7d %6d  %s\n",
+			mark, r.PID, r.PPID, r.CPU, r.Task, r.State, r.MemPct, r.VSZKB, r.RSSKB, comm)
+	}
+	return nil
+}
+
+// filterRows keeps rows selected by PID, task address or command name.
+func filterRows(rows []PSEntry, sel []string) []PSEntry {
+	var out []PSEntry
+	for _, r := range rows {
+		for _, s := range sel {
+			if s == strconv.Itoa(r.PID) || s == r.Comm || strings.TrimPrefix(s, "0x") == fmt.Sprintf("%x", r.Task) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// psTree prints -p (ancestry from PID 0 down to each task) or -c (each
+// task's children), indented one space per level as crash does.
+func (s *Session) psTree(w io.Writer, mode string, sel []string) error {
+	tasks, _ := s.Kernel.Tasks()
+	var roots []kernel.Task
+	if len(sel) == 0 {
+		t, err := s.Current()
+		if err != nil {
+			return err
+		}
+		roots = []kernel.Task{t}
+	}
+	for _, a := range sel {
+		t, err := s.lookupTask(a)
+		if err != nil {
+			return err
+		}
+		roots = append(roots, t)
+	}
+	byAddr := map[uint64]kernel.Task{}
+	for _, t := range tasks {
+		byAddr[t.Addr] = t
+	}
+	for i, t := range roots {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if mode == "-p" {
+			var chain []kernel.Task
+			for cur, n := t, 0; n < 64; n++ {
+				chain = append([]kernel.Task{cur}, chain...)
+				p, ok := byAddr[cur.Parent]
+				if !ok || p.Addr == cur.Addr {
+					break
+				}
+				cur = p
+			}
+			for depth, c := range chain {
+				fmt.Fprintf(w, "%s%s\n", strings.Repeat(" ", depth), taskHeader(c))
+			}
+			continue
+		}
+		fmt.Fprintln(w, taskHeader(t))
+		n := 0
+		for _, c := range tasks {
+			if c.Parent == t.Addr && c.Addr != t.Addr && c.TGID == c.PID {
+				fmt.Fprintf(w, "  %s\n", taskHeader(c))
+				n++
+			}
+		}
+		if n == 0 {
+			fmt.Fprintln(w, "  (no children)")
+		}
+	}
+	return nil
+}
+
+// lookupTask resolves a PID or a hex task_struct address.
+func (s *Session) lookupTask(arg string) (kernel.Task, error) {
+	if pid, err := strconv.Atoi(arg); err == nil {
+		if t, err := s.Kernel.TaskByPID(pid); err == nil {
+			return t, nil
+		}
+	}
+	if a, err := strconv.ParseUint(strings.TrimPrefix(arg, "0x"), 16, 64); err == nil {
+		if t, err := s.Kernel.TaskByAddr(a); err == nil {
+			return t, nil
+		}
+	}
+	return kernel.Task{}, fmt.Errorf("invalid task or pid value: %s", arg)
+}

@@ -1,0 +1,135 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
+	"github.com/kdumpkit/kdumpkit/analyze/unwind"
+)
+
+// Sentinel errors of this package.
+var (
+	// ErrUsage means a command was called with bad arguments.
+	ErrUsage = errors.New("usage")
+	// ErrUnknown means no command has the name typed.
+	ErrUnknown = errors.New("unknown command")
+	// ErrQuit is returned by q/exit; the prompt stops on it.
+	ErrQuit = errors.New("quit")
+)
+
+// LogRecord is one printk record.
+type LogRecord struct {
+	Seq    uint64 `json:"seq"`
+	TimeNS uint64 `json:"ts_nsec"`
+	Level  int    `json:"level"`
+	Text   string `json:"text"`
+}
+
+// Session is one analysis of a dump: the helpers, the current context task
+// and the output settings. Commands run one at a time.
+type Session struct {
+	Kernel *kernel.Kernel
+	Unwind *unwind.ARM // nil when the image has no EHABI tables
+	// Info is the dump's VMCOREINFO as key=value pairs.
+	Info map[string]string
+	// Printk returns the printk records (the printk helper).
+	Printk func() ([]LogRecord, error)
+	// KernelPath and DumpPath are shown by sys.
+	KernelPath, DumpPath string
+	// DumpRAM is the bytes of RAM the dump's PT_LOADs describe (MEMORY
+	// when DWARF cannot say more).
+	DumpRAM uint64
+	// Machine is the dump's ELF machine, e.g. "arm".
+	Machine string
+	// JSON makes sys, ps, bt and log print JSON.
+	JSON bool
+	// Warn receives warnings (partial answers); defaults to Out of the command.
+	Warn io.Writer
+
+	current *kernel.Task
+}
+
+type command struct {
+	run   func(s *Session, w io.Writer, args []string) error
+	brief string
+}
+
+func commandTable() map[string]command {
+	return map[string]command{
+		"sys":    {(*Session).sys, "system data"},
+		"log":    {(*Session).log, "kernel message buffer [-m]"},
+		"ps":     {(*Session).ps, "process status [-p|-c] [pid|task]..."},
+		"bt":     {(*Session).bt, "backtrace [-a] [-f] [pid|task]"},
+		"set":    {(*Session).set, "set context [pid|task|-c cpu|-p]"},
+		"struct": {(*Session).structCmd, "struct NAME[.member] [-o] [ADDR]"},
+		"whatis": {(*Session).whatis, "whatis SYMBOL|TYPE"},
+		"sym":    {(*Session).sym, "sym ADDR|NAME, sym -q STRING"},
+		"rd":     {(*Session).rd, "rd ADDR [COUNT]"},
+		"help":   {(*Session).help, "this list"},
+		"q":      {func(*Session, io.Writer, []string) error { return ErrQuit }, "quit"},
+	}
+}
+
+var aliases = map[string]string{"exit": "q", "quit": "q", "dmesg": "log", "?": "help", "man": "help"}
+
+// Run executes one command line (no pipes or redirects; see Exec).
+func (s *Session) Run(w io.Writer, line string) error {
+	args := strings.Fields(line)
+	if len(args) == 0 {
+		return nil
+	}
+	name := args[0]
+	if a, ok := aliases[name]; ok {
+		name = a
+	}
+	cmd, ok := commandTable()[name]
+	if !ok {
+		// crash treats an unknown word that names a struct as "struct WORD".
+		if s.Kernel != nil && s.Kernel.Types != nil {
+			if _, err := s.Kernel.Types.Named(strings.SplitN(name, ".", 2)[0]); err == nil {
+				return s.structCmd(w, args)
+			}
+		}
+		return fmt.Errorf("%s: %w (try help)", args[0], ErrUnknown)
+	}
+	return cmd.run(s, w, args)
+}
+
+func (s *Session) help(w io.Writer, args []string) error {
+	tab := commandTable()
+	names := make([]string, 0, len(tab))
+	for n := range tab {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "%-8s %s\n", n, tab[n].brief)
+	}
+	fmt.Fprintln(w, "\nOutput may go to a shell command with \"| cmd\" or to a file with \"> file\" or \">> file\".")
+	return nil
+}
+
+func (s *Session) warn(w io.Writer, err error) {
+	out := s.Warn
+	if out == nil {
+		out = w
+	}
+	fmt.Fprintf(out, "WARNING: %v\n", err)
+}
+
+// Current returns the context task, the panic task at first.
+func (s *Session) Current() (kernel.Task, error) {
+	if s.current != nil {
+		return *s.current, nil
+	}
+	p, err := s.Kernel.PanicTask()
+	if err != nil {
+		return kernel.Task{}, err
+	}
+	s.current = &p.Task
+	return p.Task, nil
+}

@@ -1,0 +1,287 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
+	"github.com/kdumpkit/kdumpkit/analyze/types"
+)
+
+// SysInfo is what sys prints.
+type SysInfo struct {
+	Kernel      string   `json:"kernel"`
+	Dumpfile    string   `json:"dumpfile"`
+	CPUs        int      `json:"cpus"`
+	Date        string   `json:"date,omitempty"`
+	UptimeSec   float64  `json:"uptime_seconds"`
+	LoadAverage string   `json:"load_average,omitempty"`
+	Tasks       int      `json:"tasks"`
+	Nodename    string   `json:"nodename"`
+	Release     string   `json:"release"`
+	Version     string   `json:"version"`
+	Machine     string   `json:"machine"`
+	MemoryBytes uint64   `json:"memory_bytes"`
+	Panic       string   `json:"panic,omitempty"`
+	PID         int      `json:"pid"`
+	Command     string   `json:"command,omitempty"`
+	Task        uint64   `json:"task,omitempty"`
+	CPU         int      `json:"cpu"`
+	State       string   `json:"state,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// Sys gathers the sys fields. Each field degrades alone: without DWARF the
+// task fields come from NT_PRSTATUS and the utsname from VMCOREINFO's
+// init_uts_ns address.
+func (s *Session) Sys() SysInfo {
+	k := s.Kernel
+	si := SysInfo{Kernel: s.KernelPath, Dumpfile: s.DumpPath, CPUs: len(k.CPUs), PID: -1, CPU: -1}
+	warn := func(err error) { si.Warnings = append(si.Warnings, err.Error()) }
+	if t, err := strconv.ParseInt(s.Info["CRASHTIME"], 10, 64); err == nil {
+		si.Date = time.Unix(t, 0).UTC().Format("Mon Jan _2 15:04:05 MST 2006")
+	}
+	uts, err := s.utsname()
+	if err != nil {
+		warn(err)
+	}
+	if len(uts) == 6 {
+		si.Nodename, si.Release, si.Version, si.Machine = uts[1], uts[2], uts[3], uts[4]
+	}
+	if si.Release == "" {
+		si.Release = s.Info["OSRELEASE"]
+	}
+	si.UptimeSec = s.uptime()
+	si.LoadAverage = s.loadAverage()
+	si.MemoryBytes = s.memory()
+	si.Panic = s.panicMessage()
+	tasks, _ := k.Tasks()
+	si.Tasks = len(tasks)
+	p, err := k.PanicTask()
+	if err != nil {
+		warn(err)
+		if cpu, cerr := k.PanicCPU(); cerr == nil {
+			si.CPU = cpu
+			for _, c := range k.CPUs {
+				if c.CPU == cpu {
+					si.PID = c.PID
+				}
+			}
+		}
+		return si
+	}
+	if p.Warning != nil {
+		warn(p.Warning)
+	}
+	si.PID, si.Command, si.Task, si.CPU = p.Task.PID, p.Task.Comm, p.Task.Addr, p.CPU
+	si.State = p.Task.StateLong() + " (PANIC)"
+	return si
+}
+
+// utsname reads init_uts_ns.name: six 65-byte strings (sysname, nodename,
+// release, version, machine, domainname; include/uapi/linux/utsname.h).
+func (s *Session) utsname() ([]string, error) {
+	addr, err := strconv.ParseUint(s.Info["SYMBOL(init_uts_ns)"], 16, 64)
+	if err != nil {
+		if addr, err = s.Kernel.Syms.Addr("init_uts_ns"); err != nil {
+			return nil, fmt.Errorf("utsname: %w", err)
+		}
+	}
+	off, _ := strconv.ParseUint(s.Info["OFFSET(uts_namespace.name)"], 10, 64)
+	if o, err := s.Kernel.Types.Offset("struct uts_namespace", "name"); s.Kernel.Types != nil && err == nil {
+		off = uint64(o)
+	}
+	buf := make([]byte, 6*65)
+	if err := s.Kernel.Mem.ReadVirt(addr+off, buf); err != nil {
+		return nil, fmt.Errorf("utsname at %#x: %w", addr+off, err)
+	}
+	out := make([]string, 6)
+	for i := range out {
+		f := buf[i*65 : (i+1)*65]
+		if n := strings.IndexByte(string(f), 0); n >= 0 {
+			f = f[:n]
+		}
+		out[i] = string(f)
+	}
+	return out, nil
+}
+
+// uptime is CLOCK_BOOTTIME at the crash: tk_core.timekeeper.ktime_sec plus
+// offs_boot; without DWARF, the last printk timestamp.
+func (s *Session) uptime() float64 {
+	if up, err := s.bootTime(); err == nil {
+		return up
+	}
+	if s.Printk != nil {
+		if recs, err := s.Printk(); err == nil && len(recs) > 0 {
+			return float64(recs[len(recs)-1].TimeNS) / 1e9
+		}
+	}
+	return 0
+}
+
+func (s *Session) bootTime() (float64, error) {
+	k := s.Kernel
+	if k.Types == nil {
+		return 0, kernel.ErrNoTypes
+	}
+	base, err := k.Syms.Addr("tk_core")
+	if err != nil {
+		return 0, err
+	}
+	ty, err := k.Types.Variable("tk_core")
+	if err != nil {
+		return 0, err
+	}
+	sec, err := types.MemberOf(ty, "timekeeper.ktime_sec")
+	if err != nil {
+		return 0, err
+	}
+	v, err := k.ReadPtr(base + uint64(sec.Offset))
+	if err != nil {
+		return 0, err
+	}
+	up := float64(v)
+	if ob, err := types.MemberOf(ty, "timekeeper.offs_boot"); err == nil {
+		if ns, err := k.ReadUint(base+uint64(ob.Offset), 8); err == nil {
+			up += float64(int64(ns)) / 1e9
+		}
+	}
+	return up, nil
+}
+
+// loadAverage reads avenrun[3], fixed point with FSHIFT = 11
+// (include/linux/sched/loadavg.h).
+func (s *Session) loadAverage() string {
+	a, err := s.Kernel.Syms.Addr("avenrun")
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for i := 0; i < 3; i++ {
+		v, err := s.Kernel.ReadPtr(a + uint64(i*s.Kernel.PtrSize))
+		if err != nil {
+			return ""
+		}
+		v += 1 << 11 / 200 // round to hundredths, as the kernel's LOAD_FRAC does for /proc/loadavg
+		parts = append(parts, fmt.Sprintf("%d.%02d", v>>11, (v&(1<<11-1))*100>>11))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// memory is node_present_pages of contig_page_data (all RAM the kernel
+// manages, the crashkernel reservation included) or the dump's RAM.
+func (s *Session) memory() uint64 {
+	k := s.Kernel
+	page, _ := strconv.ParseUint(s.Info["PAGESIZE"], 10, 64)
+	if page == 0 {
+		page = 4096
+	}
+	if k.Types != nil {
+		if a, err := k.Syms.Addr("contig_page_data"); err == nil {
+			if o, err := k.Types.Offset("struct pglist_data", "node_present_pages"); err == nil {
+				if n, err := k.ReadPtr(a + uint64(o)); err == nil && n > 0 {
+					return n * page
+				}
+			}
+		}
+	}
+	return s.DumpRAM
+}
+
+// panicMessage finds the panic reason in the log, as crash does.
+func (s *Session) panicMessage() string {
+	if s.Printk == nil {
+		return ""
+	}
+	recs, err := s.Printk()
+	if err != nil {
+		return ""
+	}
+	for _, prefix := range []string{"Kernel panic - not syncing: ", "Unable to handle kernel ", "Internal error: ", "kernel BUG at "} {
+		for _, r := range recs {
+			if i := strings.Index(r.Text, prefix); i >= 0 {
+				msg := strings.TrimRight(r.Text[i:], "\n")
+				if prefix == "Kernel panic - not syncing: " {
+					msg = strings.TrimPrefix(msg, prefix)
+				}
+				return msg
+			}
+		}
+	}
+	return ""
+}
+
+func formatUptime(sec float64) string {
+	t := int64(sec)
+	d, h, m, ss := t/86400, t/3600%24, t/60%60, t%60
+	if d > 0 {
+		return fmt.Sprintf("%d days, %02d:%02d:%02d", d, h, m, ss)
+	}
+	return fmt.Sprintf("%02d:%02d:%02d", h, m, ss)
+}
+
+func formatBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return trimFloat(float64(n)/(1<<30)) + " GB"
+	case n >= 1<<20:
+		return trimFloat(float64(n)/(1<<20)) + " MB"
+	}
+	return trimFloat(float64(n)/(1<<10)) + " KB"
+}
+
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.1f", f), "0"), ".")
+}
+
+func (s *Session) sys(w io.Writer, args []string) error {
+	si := s.Sys()
+	if s.JSON {
+		return writeJSON(w, si)
+	}
+	for _, warnMsg := range si.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", warnMsg)
+	}
+	row := func(k, v string) { fmt.Fprintf(w, "%12s: %s\n", k, v) }
+	row("KERNEL", si.Kernel)
+	row("DUMPFILE", si.Dumpfile)
+	row("CPUS", strconv.Itoa(si.CPUs))
+	row("DATE", si.Date)
+	row("UPTIME", formatUptime(si.UptimeSec))
+	row("LOAD AVERAGE", si.LoadAverage)
+	row("TASKS", strconv.Itoa(si.Tasks))
+	row("NODENAME", si.Nodename)
+	row("RELEASE", si.Release)
+	row("VERSION", si.Version)
+	row("MACHINE", si.Machine)
+	row("MEMORY", formatBytes(si.MemoryBytes))
+	if si.Panic != "" {
+		row("PANIC", strconv.Quote(si.Panic))
+	}
+	row("PID", strconv.Itoa(si.PID))
+	if si.Command != "" {
+		row("COMMAND", strconv.Quote(si.Command))
+		row("TASK", fmt.Sprintf("%x", si.Task))
+	}
+	row("CPU", strconv.Itoa(si.CPU))
+	if si.State != "" {
+		row("STATE", si.State)
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// taskHeader is crash's one-line task identification.
+func taskHeader(t kernel.Task) string {
+	return fmt.Sprintf("PID: %-6d TASK: %x  CPU: %-2d  COMMAND: %q", t.PID, t.Addr, t.CPU, t.Comm)
+}
