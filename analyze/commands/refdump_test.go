@@ -10,6 +10,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,9 +18,6 @@ import (
 	"testing"
 
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
-	"github.com/kdumpkit/kdumpkit/analyze/symbols"
-	"github.com/kdumpkit/kdumpkit/analyze/types"
-	"github.com/kdumpkit/kdumpkit/analyze/unwind"
 )
 
 type refCore struct {
@@ -148,8 +146,15 @@ func (c *refCore) notes(data []byte) {
 	}
 }
 
-// openReference builds a Session on the reference dump, or skips.
-func openReference(t testing.TB) (*Session, string) {
+func (c *refCore) Path() string                  { return "vmcore" }
+func (c *refCore) Machine() elf.Machine          { return elf.EM_ARM }
+func (c *refCore) ByteOrder() binary.ByteOrder   { return binary.LittleEndian }
+func (c *refCore) PtrSize() int                  { return 4 }
+func (c *refCore) CPUs() []kernel.CPUState       { return c.cpus }
+func (c *refCore) VMCOREINFO() map[string]string { return c.info }
+func (c *refCore) RAMBytes() uint64              { return c.lowmem }
+
+func referenceDir(t testing.TB) string {
 	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
 	if dir == "" {
 		home, _ := os.UserHomeDir()
@@ -160,24 +165,21 @@ func openReference(t testing.TB) (*Session, string) {
 			t.Skipf("reference dump incomplete (%v); make it with /work/shared/tools/reference-vmcore.sh", err)
 		}
 	}
-	ef, err := elf.Open(filepath.Join(dir, "vmlinux"))
+	return dir
+}
+
+// openReference builds a Session on the reference dump, or skips.
+func openReference(t testing.TB) (*Session, string) {
+	dir := referenceDir(t)
+	img, err := LoadImage(filepath.Join(dir, "vmlinux"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ef.Close() })
-	syms, err := symbols.FromELF(ef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ty, err := types.FromELF(ef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := unwind.LoadARM(ef)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { img.Close() })
 	core := openRefCore(t, filepath.Join(dir, "vmcore"))
-	k := kernel.New(core, syms, ty, binary.LittleEndian, 4, core.cpus)
-	return &Session{Kernel: k, Unwind: u, Info: core.info, KernelPath: "vmlinux", DumpPath: "vmcore", Machine: "arm"}, dir
+	s, err := NewSession(img, core, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, dir
 }

@@ -92,8 +92,10 @@ func (s *Session) utsname() ([]string, error) {
 		}
 	}
 	off, _ := strconv.ParseUint(s.Info["OFFSET(uts_namespace.name)"], 10, 64)
-	if o, err := s.Kernel.Types.Offset("struct uts_namespace", "name"); s.Kernel.Types != nil && err == nil {
-		off = uint64(o)
+	if s.Kernel.Types != nil {
+		if o, err := s.Kernel.Types.Offset("struct uts_namespace", "name"); err == nil {
+			off = uint64(o)
+		}
 	}
 	buf := make([]byte, 6*65)
 	if err := s.Kernel.Mem.ReadVirt(addr+off, buf); err != nil {

@@ -116,6 +116,9 @@ func New(d *dwarf.Data) *Types {
 // the first complete definition of each name. Lookups call it on first
 // need; call it directly to pay the cost up front (or to benchmark it).
 func (t *Types) BuildIndex() error {
+	if t == nil {
+		return ErrNoDWARF // a vmlinux without DWARF is a nil *Types
+	}
 	t.once.Do(func() { t.err = t.buildIndex() })
 	return t.err
 }

@@ -1,0 +1,120 @@
+package commands
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
+	"github.com/kdumpkit/kdumpkit/analyze/symbols"
+	"github.com/kdumpkit/kdumpkit/analyze/types"
+	"github.com/kdumpkit/kdumpkit/analyze/unwind"
+)
+
+// ErrMachineMismatch means the vmlinux was built for another architecture
+// than the dump's.
+var ErrMachineMismatch = errors.New("vmlinux and vmcore are for different machines")
+
+// Image is what the analyzer takes from a vmlinux.
+type Image struct {
+	Path    string
+	ELF     *elf.File
+	Syms    *symbols.Table
+	Types   *types.Types // nil without DWARF
+	Unwind  *unwind.ARM  // nil for images without EHABI tables
+	BuildID []byte
+	// Warnings are reasons some abilities are missing (no DWARF...).
+	Warnings []error
+}
+
+// LoadImage opens a vmlinux. Missing DWARF or unwind tables are warnings
+// (sys and log still work); a file that is not an ELF executable with a
+// symbol table is an error.
+func LoadImage(path string) (*Image, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("vmlinux %s: %w", path, err)
+	}
+	img, err := imageFromELF(path, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return img, nil
+}
+
+func imageFromELF(path string, f *elf.File) (*Image, error) {
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return nil, fmt.Errorf("vmlinux %s: ELF type %v, want an executable kernel image", path, f.Type)
+	}
+	img := &Image{Path: path, ELF: f}
+	var err error
+	if img.Syms, err = symbols.FromELF(f); err != nil {
+		return nil, fmt.Errorf("vmlinux %s: %w", path, err)
+	}
+	if img.BuildID, err = symbols.BuildID(f); err != nil {
+		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w", path, err))
+	}
+	if img.Types, err = types.FromELF(f); err != nil {
+		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: ps, bt, struct and the task fields of sys need it", path, err))
+		img.Types = nil
+	}
+	if f.Machine == elf.EM_ARM {
+		if img.Unwind, err = unwind.LoadARM(f); err != nil {
+			img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: bt needs it", path, err))
+		}
+	}
+	return img, nil
+}
+
+// Close releases the vmlinux file.
+func (img *Image) Close() error { return img.ELF.Close() }
+
+// Dump is what the analyzer needs from a vmcore reader.
+type Dump interface {
+	kernel.Memory
+	Path() string
+	Machine() elf.Machine
+	ByteOrder() binary.ByteOrder
+	PtrSize() int
+	CPUs() []kernel.CPUState
+	VMCOREINFO() map[string]string
+	RAMBytes() uint64
+}
+
+// NewSession checks that img describes d — same machine, same BUILD-ID —
+// and returns a session whose context is the panic task. printk may be nil.
+func NewSession(img *Image, d Dump, printk func() ([]LogRecord, error), warn io.Writer) (*Session, error) {
+	if img.ELF.Machine != d.Machine() {
+		return nil, fmt.Errorf("%w: vmlinux %s is %v, vmcore %s is %v", ErrMachineMismatch, img.Path, img.ELF.Machine, d.Path(), d.Machine())
+	}
+	info := d.VMCOREINFO()
+	if img.BuildID != nil {
+		if err := symbols.CheckBuildID(img.BuildID, info["BUILD-ID"]); err != nil {
+			return nil, fmt.Errorf("%s and %s: %w", img.Path, d.Path(), err)
+		}
+	}
+	for _, w := range img.Warnings {
+		fmt.Fprintf(warn, "WARNING: %v\n", w)
+	}
+	k := kernel.New(d, img.Syms, img.Types, d.ByteOrder(), d.PtrSize(), d.CPUs())
+	return &Session{
+		Kernel: k, Unwind: img.Unwind, Info: info, Printk: printk,
+		KernelPath: img.Path, DumpPath: d.Path(), DumpRAM: d.RAMBytes(),
+		Machine: machineName(d.Machine()), Warn: warn,
+	}, nil
+}
+
+func machineName(m elf.Machine) string {
+	switch m {
+	case elf.EM_ARM:
+		return "arm"
+	case elf.EM_AARCH64:
+		return "arm64"
+	case elf.EM_X86_64:
+		return "x86_64"
+	}
+	return m.String()
+}
