@@ -15,7 +15,7 @@ import (
 
 func TestOtherArchVmlinux(t *testing.T) {
 	dir := referenceDir(t)
-	img, err := LoadImage("testdata/x86_64-with-symbols.so")
+	img, err := LoadImage("testdata/x86_64-with-symbols.so", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,14 +32,14 @@ func TestNotAnELF(t *testing.T) {
 	if err := os.WriteFile(p, []byte("not an ELF file at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadImage(p); err == nil || !strings.Contains(err.Error(), p) {
+	if _, err := LoadImage(p, ""); err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("garbage vmlinux: err = %v, want an error naming the file", err)
 	}
 }
 
 func TestMismatchedBuildID(t *testing.T) {
 	dir := referenceDir(t)
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"))
+	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestMismatchedBuildID(t *testing.T) {
 // NT_PRSTATUS, and ps says clearly what is missing.
 func TestNoDWARF(t *testing.T) {
 	dir := referenceDir(t)
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"))
+	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

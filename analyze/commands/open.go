@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
@@ -31,8 +32,9 @@ type Image struct {
 
 // LoadImage opens a vmlinux. Missing DWARF or unwind tables are warnings
 // (sys and log still work); a file that is not an ELF executable with a
-// symbol table is an error.
-func LoadImage(path string) (*Image, error) {
+// symbol table is an error. When cacheDir is not empty the DWARF name index
+// is kept there, in a file named after the vmlinux BUILD-ID.
+func LoadImage(path, cacheDir string) (*Image, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("vmlinux %s: %w", path, err)
@@ -41,6 +43,12 @@ func LoadImage(path string) (*Image, error) {
 	if err != nil {
 		f.Close()
 		return nil, err
+	}
+	if img.Types, err = types.Open(path); err != nil {
+		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: ps, bt, struct and the task fields of sys need it", path, err))
+		img.Types = nil
+	} else if cacheDir != "" && img.BuildID != nil {
+		img.Types.UseIndexCache(filepath.Join(cacheDir, fmt.Sprintf("dwarf-index-%x", img.BuildID)))
 	}
 	return img, nil
 }
@@ -57,10 +65,6 @@ func imageFromELF(path string, f *elf.File) (*Image, error) {
 	if img.BuildID, err = symbols.BuildID(f); err != nil {
 		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w", path, err))
 	}
-	if img.Types, err = types.FromELF(f); err != nil {
-		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: ps, bt, struct and the task fields of sys need it", path, err))
-		img.Types = nil
-	}
 	if f.Machine == elf.EM_ARM {
 		if img.Unwind, err = unwind.LoadARM(f); err != nil {
 			img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: bt needs it", path, err))
@@ -69,8 +73,11 @@ func imageFromELF(path string, f *elf.File) (*Image, error) {
 	return img, nil
 }
 
-// Close releases the vmlinux file.
-func (img *Image) Close() error { return img.ELF.Close() }
+// Close releases the vmlinux file and its mapping.
+func (img *Image) Close() error {
+	img.Types.Close()
+	return img.ELF.Close()
+}
 
 // Dump is what the analyzer needs from a vmcore reader.
 type Dump interface {

@@ -42,15 +42,14 @@ type Kernel struct {
 	PtrSize int
 	CPUs    []CPUState
 
-	mu      sync.Mutex
-	offsets map[string]int64
-	tasks   []Task
-	warns   []error
+	mu    sync.Mutex
+	tasks []Task
+	warns []error
 }
 
 // New returns a Kernel; ptrSize is 4 or 8.
 func New(mem Memory, syms *symbols.Table, ty *types.Types, bo binary.ByteOrder, ptrSize int, cpus []CPUState) *Kernel {
-	return &Kernel{Mem: mem, Syms: syms, Types: ty, Order: bo, PtrSize: ptrSize, CPUs: cpus, offsets: map[string]int64{}}
+	return &Kernel{Mem: mem, Syms: syms, Types: ty, Order: bo, PtrSize: ptrSize, CPUs: cpus}
 }
 
 // off returns the offset of a member path in a struct, cached.
@@ -58,21 +57,7 @@ func (k *Kernel) off(typ, path string) (int64, error) {
 	if k.Types == nil {
 		return 0, fmt.Errorf("offset of %s.%s: %w", typ, path, ErrNoTypes)
 	}
-	key := typ + "." + path
-	k.mu.Lock()
-	o, ok := k.offsets[key]
-	k.mu.Unlock()
-	if ok {
-		return o, nil
-	}
-	o, err := k.Types.Offset(typ, path)
-	if err != nil {
-		return 0, err
-	}
-	k.mu.Lock()
-	k.offsets[key] = o
-	k.mu.Unlock()
-	return o, nil
+	return k.Types.Offset(typ, path)
 }
 
 // ReadUint reads an unsigned integer of size bytes at addr.
@@ -96,24 +81,20 @@ func (k *Kernel) field(base uint64, typ, path string) (uint64, error) {
 	if k.Types == nil {
 		return 0, fmt.Errorf("%s.%s: %w", typ, path, ErrNoTypes)
 	}
-	t, err := k.Types.Named(typ)
+	f, err := k.Types.FieldOf(typ, path)
 	if err != nil {
 		return 0, err
 	}
-	m, err := types.MemberOf(t, path)
-	if err != nil {
-		return 0, err
-	}
-	size := types.Strip(m.Type).Size()
+	size := f.Size
 	if size > 8 {
 		size = int64(k.PtrSize) // e.g. an atomic_t wrapper: read its first word
 	}
-	v, err := k.ReadUint(base+uint64(m.Offset), int(size))
+	v, err := k.ReadUint(base+uint64(f.Offset), int(size))
 	if err != nil {
-		return 0, fmt.Errorf("reading %s.%s at %#x: %w", typ, path, base+uint64(m.Offset), err)
+		return 0, fmt.Errorf("reading %s.%s at %#x: %w", typ, path, base+uint64(f.Offset), err)
 	}
-	if m.BitSize > 0 {
-		v = (v >> uint(m.BitOffset)) & (1<<uint(m.BitSize) - 1)
+	if f.BitSize > 0 {
+		v = (v >> uint(f.BitOffset)) & (1<<uint(f.BitSize) - 1)
 	}
 	return v, nil
 }

@@ -114,25 +114,18 @@ func field(t dwarf.Type, name string) (*dwarf.StructField, int64, bool) {
 // Offset is a convenience for the kernel helpers: the offset of a member
 // path inside a named type ("struct task_struct", "tasks").
 func (t *Types) Offset(typeName, path string) (int64, error) {
-	ty, err := t.Named(typeName)
-	if err != nil {
-		return 0, err
-	}
-	m, err := MemberOf(ty, path)
-	if err != nil {
-		return 0, err
-	}
-	return m.Offset, nil
+	f, err := t.FieldOf(typeName, path)
+	return f.Offset, err
 }
 
 // Size returns the byte size of a named type.
 func (t *Types) Size(typeName string) (int64, error) {
-	ty, err := t.Named(typeName)
+	if t == nil {
+		return 0, ErrNoDWARF
+	}
+	off, err := t.namedOffset(typeName)
 	if err != nil {
 		return 0, err
 	}
-	if ty.Size() < 0 {
-		return 0, fmt.Errorf("type %q has no size", typeName)
-	}
-	return ty.Size(), nil
+	return t.sizeOf(off)
 }

@@ -52,18 +52,20 @@ type Types struct {
 
 	mu    sync.Mutex // dwarf.Data's type cache is not safe for concurrent use
 	cache map[dwarf.Offset]dwarf.Type
+
+	fields fieldCache
+
+	release   func() error // unmaps the file, for Types made by Open
+	cachePath string       // where the name index is kept between runs
 }
 
 // FromELF loads the DWARF sections the type questions need. .debug_line,
 // .debug_loc and .debug_ranges are left out: they are a third of a kernel's
 // debug info and no type question needs them.
 func FromELF(f *elf.File) (*Types, error) {
-	sec := func(name string) ([]byte, error) {
+	return fromSections(func(name string) ([]byte, error) {
 		s := f.Section(name)
-		if s == nil {
-			return nil, nil
-		}
-		if s.Type == elf.SHT_NOBITS {
+		if s == nil || s.Type == elf.SHT_NOBITS {
 			return nil, nil
 		}
 		b, err := s.Data()
@@ -71,7 +73,10 @@ func FromELF(f *elf.File) (*Types, error) {
 			return nil, fmt.Errorf("reading %s: %w", name, err)
 		}
 		return b, nil
-	}
+	})
+}
+
+func fromSections(sec func(name string) ([]byte, error)) (*Types, error) {
 	info, err := sec(".debug_info")
 	if err != nil {
 		return nil, err
@@ -119,7 +124,14 @@ func (t *Types) BuildIndex() error {
 	if t == nil {
 		return ErrNoDWARF // a vmlinux without DWARF is a nil *Types
 	}
-	t.once.Do(func() { t.err = t.buildIndex() })
+	t.once.Do(func() {
+		if t.cachePath != "" && t.loadIndexCache() {
+			return
+		}
+		if t.err = t.buildIndex(); t.err == nil && t.cachePath != "" {
+			_ = t.saveIndexCache() // a cache we cannot write only costs time
+		}
+	})
 	return t.err
 }
 

@@ -178,3 +178,68 @@ func BenchmarkIndex(b *testing.B) {
 		}
 	}
 }
+
+func TestIndexCache(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idx")
+	ty := fixture(t)
+	ty.UseIndexCache(path)
+	if _, err := ty.Offset("struct task", "comm"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("index cache not written: %v", err)
+	}
+	warm := fixture(t)
+	warm.UseIndexCache(path)
+	if off, err := warm.Offset("struct task", "comm"); err != nil || off != 72 {
+		t.Errorf("from cache: %d, %v", off, err)
+	}
+	// A damaged cache is rebuilt, not trusted.
+	if err := os.WriteFile(path, []byte(cacheMagic+"\nzz\tbad\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := fixture(t)
+	bad.UseIndexCache(path)
+	if off, err := bad.Offset("struct task", "comm"); err != nil || off != 72 {
+		t.Errorf("after damage: %d, %v", off, err)
+	}
+}
+
+// BenchmarkOpenWarm is the cost of a type question when the index comes
+// from its cache file and the vmlinux is mapped.
+func BenchmarkOpenWarm(b *testing.B) {
+	path := referenceVmlinux(b)
+	cache := filepath.Join(b.TempDir(), "idx")
+	for b.Loop() {
+		ty, err := Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ty.UseIndexCache(cache)
+		if _, err := ty.Offset("struct task_struct", "comm"); err != nil {
+			b.Fatal(err)
+		}
+		ty.Close()
+	}
+}
+
+// TestFieldOfMatchesMemberOf checks the DIE-level resolver against the
+// debug/dwarf type graph on every kind of member the fixture has.
+func TestFieldOfMatchesMemberOf(t *testing.T) {
+	ty := fixture(t)
+	st, err := ty.Named("struct task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"thread_info.cpu_context.sp", "tasks.prev", "pid", "raw[2]", "comm[3]", "bits.a", "bits.b", "st", "fn", "parent", "thread_info"} {
+		m, err1 := MemberOf(st, path)
+		f, err2 := ty.FieldOf("struct task", path)
+		if err1 != nil || err2 != nil {
+			t.Errorf("%s: %v / %v", path, err1, err2)
+			continue
+		}
+		if f.Offset != m.Offset || f.Size != Strip(m.Type).Size() || f.BitSize != m.BitSize || f.BitOffset != m.BitOffset {
+			t.Errorf("%s: FieldOf %+v, MemberOf off %d size %d bits %d@%d", path, f, m.Offset, Strip(m.Type).Size(), m.BitSize, m.BitOffset)
+		}
+	}
+}
