@@ -27,7 +27,7 @@ func Open(path string) (*Types, error) {
 	if err != nil { // no mmap: read the sections
 		return FromELF(ef)
 	}
-	t, err := fromSections(func(name string) ([]byte, error) {
+	t, err := fromSections(ef.ByteOrder, func(name string) ([]byte, error) {
 		s := ef.Section(name)
 		if s == nil || s.Type == elf.SHT_NOBITS {
 			return nil, nil

@@ -3,6 +3,7 @@ package types
 import (
 	"debug/dwarf"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -54,6 +55,7 @@ type Types struct {
 	cache map[dwarf.Offset]dwarf.Type
 
 	fields fieldCache
+	scan   *scanner // raw sections for the fast index scan; nil: use debug/dwarf
 
 	release   func() error // unmaps the file, for Types made by Open
 	cachePath string       // where the name index is kept between runs
@@ -63,7 +65,7 @@ type Types struct {
 // .debug_loc and .debug_ranges are left out: they are a third of a kernel's
 // debug info and no type question needs them.
 func FromELF(f *elf.File) (*Types, error) {
-	return fromSections(func(name string) ([]byte, error) {
+	return fromSections(f.ByteOrder, func(name string) ([]byte, error) {
 		s := f.Section(name)
 		if s == nil || s.Type == elf.SHT_NOBITS {
 			return nil, nil
@@ -76,7 +78,7 @@ func FromELF(f *elf.File) (*Types, error) {
 	})
 }
 
-func fromSections(sec func(name string) ([]byte, error)) (*Types, error) {
+func fromSections(bo binary.ByteOrder, sec func(name string) ([]byte, error)) (*Types, error) {
 	info, err := sec(".debug_info")
 	if err != nil {
 		return nil, err
@@ -109,7 +111,9 @@ func fromSections(sec func(name string) ([]byte, error)) (*Types, error) {
 			}
 		}
 	}
-	return New(d), nil
+	t := New(d)
+	t.scan = &scanner{info: info, abbrev: abbrev, str: str, bo: bo, abbrevs: map[uint64][]abbrevEntry{}}
+	return t, nil
 }
 
 // New wraps already parsed DWARF (tests build it from synthetic ELF files).
@@ -136,9 +140,24 @@ func (t *Types) BuildIndex() error {
 }
 
 func (t *Types) buildIndex() error {
-	for k := range t.index {
-		t.index[k] = make(map[string]dwarf.Offset)
+	reset := func() {
+		for k := range t.index {
+			t.index[k] = make(map[string]dwarf.Offset)
+		}
 	}
+	reset()
+	if t.scan != nil {
+		err := t.indexFast(t.scan)
+		t.scan.abbrevs = nil // only the index needed them
+		if err == nil {
+			return nil
+		}
+		reset() // let debug/dwarf try, and name the problem if it fails too
+	}
+	return t.indexSlow()
+}
+
+func (t *Types) indexSlow() error {
 	r := t.data.Reader()
 	for {
 		cu, err := r.Next()

@@ -1,6 +1,7 @@
 package types
 
 import (
+	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
@@ -163,19 +164,16 @@ func TestReferenceKernelTypes(t *testing.T) {
 // BenchmarkIndex measures the lazy index build over the whole .debug_info
 // of the reference vmlinux (the cost of the first type question).
 func BenchmarkIndex(b *testing.B) {
-	f, err := elf.Open(referenceVmlinux(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
+	path := referenceVmlinux(b)
 	for b.Loop() {
-		ty, err := FromELF(f)
+		ty, err := Open(path)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if err := ty.BuildIndex(); err != nil {
 			b.Fatal(err)
 		}
+		ty.Close()
 	}
 }
 
@@ -242,4 +240,65 @@ func TestFieldOfMatchesMemberOf(t *testing.T) {
 			t.Errorf("%s: FieldOf %+v, MemberOf off %d size %d bits %d@%d", path, f, m.Offset, Strip(m.Type).Size(), m.BitSize, m.BitOffset)
 		}
 	}
+}
+
+// TestFastIndexMatchesSlow compares the raw scanner's index with the one
+// built through debug/dwarf's reader, on the fixture and the reference.
+func TestFastIndexMatchesSlow(t *testing.T) {
+	check := func(t *testing.T, ty *Types) {
+		for k := range ty.index {
+			ty.index[k] = map[string]dwarf.Offset{}
+		}
+		if err := ty.indexFast(ty.scan); err != nil {
+			t.Fatal(err)
+		}
+		fast := ty.index
+		var slow [numKinds]map[string]dwarf.Offset
+		for k := range slow {
+			slow[k] = map[string]dwarf.Offset{}
+		}
+		ty.index = slow
+		if err := ty.indexSlow(); err != nil {
+			t.Fatal(err)
+		}
+		for k := range fast {
+			if len(fast[k]) != len(slow[k]) {
+				t.Errorf("%v: fast %d names, slow %d", Kind(k), len(fast[k]), len(slow[k]))
+			}
+			for name, off := range slow[k] {
+				if fast[k][name] != off {
+					t.Errorf("%v %s: fast %#x, slow %#x", Kind(k), name, fast[k][name], off)
+					break
+				}
+			}
+		}
+	}
+	t.Run("fixture", func(t *testing.T) { check(t, fixture(t)) })
+	t.Run("reference", func(t *testing.T) {
+		ty, err := Open(referenceVmlinux(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ty.Close()
+		check(t, ty)
+	})
+}
+
+func FuzzScanUnit(f *testing.F) {
+	ef, err := elf.Open("testdata/types.so")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer ef.Close()
+	info, _ := ef.Section(".debug_info").Data()
+	abbrev, _ := ef.Section(".debug_abbrev").Data()
+	str, _ := ef.Section(".debug_str").Data()
+	f.Add(info, abbrev)
+	f.Fuzz(func(t *testing.T, info, abbrev []byte) {
+		ty := &Types{}
+		for k := range ty.index {
+			ty.index[k] = map[string]dwarf.Offset{}
+		}
+		_ = ty.indexFast(&scanner{info: info, abbrev: abbrev, str: str, bo: binary.LittleEndian, abbrevs: map[uint64][]abbrevEntry{}})
+	})
 }

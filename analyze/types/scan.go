@@ -1,0 +1,365 @@
+package types
+
+import (
+	"bytes"
+	"debug/dwarf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// errSlowPath makes the index fall back to debug/dwarf's reader: the fast
+// scanner handles the forms gcc and clang emit for DWARF 2–5 compile units
+// but not, e.g., names in .debug_str_offsets (strx) or split units.
+var errSlowPath = errors.New("DWARF construct left to debug/dwarf")
+
+// scanner walks .debug_info decoding only the attributes the name index
+// needs, skipping the rest by form size: the kernel's ~3 million top-level
+// DIEs made debug/dwarf's full entry decoding (10 M allocations) the whole
+// cost of the index.
+type scanner struct {
+	info, abbrev, str []byte
+	bo                binary.ByteOrder
+	abbrevs           map[uint64][]abbrevEntry // by abbrev table offset, indexed by code
+}
+
+type abbrevEntry struct {
+	tag      dwarf.Tag
+	children bool
+	attrs    []abbrevAttr
+}
+
+type abbrevAttr struct {
+	attr dwarf.Attr
+	form uint64
+}
+
+// DWARF forms by number (DWARF 5 §7.5.6).
+const (
+	formAddr, formBlock2, formBlock4, formData2, formData4, formData8 = 0x01, 0x03, 0x04, 0x05, 0x06, 0x07
+	formString, formBlock, formBlock1, formData1, formFlag, formSdata = 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d
+	formStrp, formUdata, formRefAddr, formRef1, formRef2, formRef4    = 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13
+	formRef8, formRefUdata, formIndirect, formSecOffset, formExprloc  = 0x14, 0x15, 0x16, 0x17, 0x18
+	formFlagPresent, formStrx, formAddrx, formRefSup4, formStrpSup    = 0x19, 0x1a, 0x1b, 0x1c, 0x1d
+	formData16, formLineStrp, formRefSig8, formImplicitConst          = 0x1e, 0x1f, 0x20, 0x21
+	formLoclistx, formRnglistx, formRefSup8                           = 0x22, 0x23, 0x24
+	formStrx1, formStrx2, formStrx3, formStrx4                        = 0x25, 0x26, 0x27, 0x28
+	formAddrx1, formAddrx2, formAddrx3, formAddrx4                    = 0x29, 0x2a, 0x2b, 0x2c
+	formGNUAddrIndex, formGNUStrIndex, formGNURefAlt, formGNUStrpAlt  = 0x1f01, 0x1f02, 0x1f20, 0x1f21
+)
+
+type cursor struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (c *cursor) need(n int) bool {
+	if c.err == nil && (n < 0 || c.off+n > len(c.b)) {
+		c.err = fmt.Errorf("DWARF data truncated at offset %#x", c.off)
+	}
+	return c.err == nil
+}
+
+func (c *cursor) u8() uint64 {
+	if !c.need(1) {
+		return 0
+	}
+	c.off++
+	return uint64(c.b[c.off-1])
+}
+
+func (c *cursor) fixed(n int, bo binary.ByteOrder) uint64 {
+	if !c.need(n) {
+		return 0
+	}
+	var v uint64
+	switch n {
+	case 1:
+		v = uint64(c.b[c.off])
+	case 2:
+		v = uint64(bo.Uint16(c.b[c.off:]))
+	case 4:
+		v = uint64(bo.Uint32(c.b[c.off:]))
+	case 8:
+		v = bo.Uint64(c.b[c.off:])
+	}
+	c.off += n
+	return v
+}
+
+func (c *cursor) uleb() uint64 {
+	var v uint64
+	for shift := uint(0); c.need(1); shift += 7 {
+		b := c.b[c.off]
+		c.off++
+		if shift < 64 {
+			v |= uint64(b&0x7f) << shift
+		}
+		if b&0x80 == 0 {
+			break
+		}
+	}
+	return v
+}
+
+func (c *cursor) skip(n int) {
+	if c.need(n) {
+		c.off += n
+	}
+}
+
+func (c *cursor) cstring() []byte {
+	i := bytes.IndexByte(c.b[min(c.off, len(c.b)):], 0)
+	if i < 0 {
+		c.err = fmt.Errorf("unterminated string at offset %#x", c.off)
+		return nil
+	}
+	s := c.b[c.off : c.off+i]
+	c.off += i + 1
+	return s
+}
+
+func (s *scanner) abbrevTable(off uint64) ([]abbrevEntry, error) {
+	if t, ok := s.abbrevs[off]; ok {
+		return t, nil
+	}
+	if off >= uint64(len(s.abbrev)) {
+		return nil, fmt.Errorf("abbrev offset %#x past .debug_abbrev", off)
+	}
+	c := cursor{b: s.abbrev, off: int(off)}
+	var t []abbrevEntry // codes are small and dense in practice
+	for {
+		code := c.uleb()
+		if code == 0 || c.err != nil {
+			break
+		}
+		e := abbrevEntry{tag: dwarf.Tag(c.uleb()), children: c.u8() != 0}
+		if e.tag == 0 {
+			return nil, fmt.Errorf(".debug_abbrev at %#x: abbrev %d has tag 0", off, code)
+		}
+		for {
+			a, f := c.uleb(), c.uleb()
+			if c.err != nil || (a == 0 && f == 0) {
+				break
+			}
+			if f == formImplicitConst {
+				c.uleb() // the value (signed LEB128) lives here, not in the DIE
+			}
+			e.attrs = append(e.attrs, abbrevAttr{dwarf.Attr(a), f})
+		}
+		if code > 1<<20 {
+			return nil, fmt.Errorf(".debug_abbrev at %#x: abbrev code %d too large", off, code)
+		}
+		for uint64(len(t)) <= code {
+			t = append(t, abbrevEntry{})
+		}
+		t[code] = e
+	}
+	if c.err != nil {
+		return nil, fmt.Errorf(".debug_abbrev at %#x: %w", off, c.err)
+	}
+	s.abbrevs[off] = t
+	return t, nil
+}
+
+// attrValue decodes one attribute value: an integer (constants, offsets,
+// references) or a byte slice (inline strings, blocks). It never allocates.
+func (s *scanner) attrValue(c *cursor, form uint64, offSize, addrSize int, version uint64) (uint64, []byte, error) {
+	switch form {
+	case formAddr:
+		return c.fixed(addrSize, s.bo), nil, c.err
+	case formData1, formRef1, formFlag, formStrx1, formAddrx1:
+		return c.fixed(1, s.bo), nil, c.err
+	case formData2, formRef2, formStrx2, formAddrx2:
+		return c.fixed(2, s.bo), nil, c.err
+	case formStrx3, formAddrx3:
+		c.skip(3)
+		return 0, nil, c.err
+	case formData4, formRef4, formRefSup4, formStrx4, formAddrx4:
+		return c.fixed(4, s.bo), nil, c.err
+	case formData8, formRef8, formRefSig8, formRefSup8:
+		return c.fixed(8, s.bo), nil, c.err
+	case formData16:
+		c.skip(16)
+		return 0, nil, c.err
+	case formSdata, formUdata, formRefUdata, formStrx, formAddrx, formLoclistx, formRnglistx, formGNUAddrIndex, formGNUStrIndex:
+		return c.uleb(), nil, c.err
+	case formStrp, formSecOffset, formLineStrp, formStrpSup, formGNURefAlt, formGNUStrpAlt:
+		return c.fixed(offSize, s.bo), nil, c.err
+	case formRefAddr:
+		if version <= 2 {
+			return c.fixed(addrSize, s.bo), nil, c.err
+		}
+		return c.fixed(offSize, s.bo), nil, c.err
+	case formString:
+		return 0, c.cstring(), c.err
+	case formBlock1, formBlock2, formBlock4, formBlock, formExprloc:
+		var n uint64
+		switch form {
+		case formBlock1:
+			n = c.fixed(1, s.bo)
+		case formBlock2:
+			n = c.fixed(2, s.bo)
+		case formBlock4:
+			n = c.fixed(4, s.bo)
+		default:
+			n = c.uleb()
+		}
+		if n > uint64(len(c.b)) {
+			return 0, nil, fmt.Errorf("block of %d bytes at %#x", n, c.off)
+		}
+		start := c.off
+		c.skip(int(n))
+		return n, c.b[start:min(c.off, len(c.b))], c.err
+	case formFlagPresent, formImplicitConst:
+		return 1, nil, nil
+	case formIndirect:
+		return s.attrValue(c, c.uleb(), offSize, addrSize, version)
+	}
+	return 0, nil, fmt.Errorf("DWARF form %#x at %#x: %w", form, c.off, errSlowPath)
+}
+
+// indexFast fills t.index by scanning every compile unit.
+func (t *Types) indexFast(s *scanner) error {
+	for off := 0; off < len(s.info); {
+		next, err := t.scanUnit(s, off)
+		if err != nil {
+			return err
+		}
+		off = next
+	}
+	return nil
+}
+
+func (t *Types) scanUnit(s *scanner, unit int) (int, error) {
+	c := cursor{b: s.info, off: unit}
+	offSize := 4
+	length := c.fixed(4, s.bo)
+	if length == 0xffffffff {
+		offSize, length = 8, c.fixed(8, s.bo)
+	} else if length >= 0xfffffff0 {
+		return 0, fmt.Errorf("unit at %#x: reserved length %#x", unit, length)
+	}
+	end := c.off + int(length)
+	if c.err != nil || length > uint64(len(s.info)) || end > len(s.info) {
+		return 0, fmt.Errorf("unit at %#x: length %#x runs past .debug_info", unit, length)
+	}
+	version := c.fixed(2, s.bo)
+	var abbrevOff uint64
+	addrSize := 0
+	if version >= 5 {
+		unitType := c.u8()
+		addrSize = int(c.u8())
+		abbrevOff = c.fixed(offSize, s.bo)
+		if unitType != 1 && unitType != 3 { // only compile and partial units
+			return end, c.err
+		}
+	} else {
+		abbrevOff = c.fixed(offSize, s.bo)
+		addrSize = int(c.u8())
+	}
+	if c.err != nil || version < 2 || version > 5 {
+		return 0, fmt.Errorf("unit at %#x: version %d: %w", unit, version, errSlowPath)
+	}
+	table, err := s.abbrevTable(abbrevOff)
+	if err != nil {
+		return 0, err
+	}
+	c.b = s.info[:end]
+	depth := 0
+	for c.off < end {
+		dieOff := c.off
+		code := c.uleb()
+		if code == 0 {
+			depth--
+			continue
+		}
+		var ab abbrevEntry
+		if code < uint64(len(table)) {
+			ab = table[code]
+		}
+		if ab.tag == 0 {
+			return 0, fmt.Errorf("DIE at %#x: abbrev code %d not in table %#x", dieOff, code, abbrevOff)
+		}
+		var d dieInfo
+		for _, a := range ab.attrs {
+			v, b, err := s.attrValue(&c, a.form, offSize, addrSize, version)
+			if err != nil {
+				return 0, fmt.Errorf("DIE at %#x: %w", dieOff, err)
+			}
+			if depth == 1 {
+				if err := d.note(s, a, v, b, unit); err != nil {
+					return 0, fmt.Errorf("DIE at %#x: %w", dieOff, err)
+				}
+			}
+		}
+		if depth == 1 {
+			t.record(ab.tag, d, dwarf.Offset(dieOff))
+		}
+		if !ab.children {
+			continue
+		}
+		if depth == 1 && d.sibling > dieOff && d.sibling <= end {
+			c.off = d.sibling
+			continue
+		}
+		depth++
+	}
+	return end, nil
+}
+
+// dieInfo is what the index keeps of a top-level DIE.
+type dieInfo struct {
+	name              []byte
+	declaration, addr bool
+	sibling           int
+}
+
+func (d *dieInfo) note(s *scanner, a abbrevAttr, v uint64, b []byte, unit int) error {
+	switch a.attr {
+	case dwarf.AttrName:
+		switch a.form {
+		case formString:
+			d.name = b
+		case formStrp:
+			if v >= uint64(len(s.str)) {
+				return fmt.Errorf("name at .debug_str %#x past its end", v)
+			}
+			c := cursor{b: s.str, off: int(v)}
+			d.name = c.cstring()
+		default:
+			return fmt.Errorf("name in form %#x: %w", a.form, errSlowPath)
+		}
+	case dwarf.AttrDeclaration:
+		d.declaration = v != 0
+	case dwarf.AttrLocation, dwarf.AttrLowpc:
+		d.addr = true
+	case dwarf.AttrSibling:
+		if a.form == formRefAddr {
+			d.sibling = int(v)
+		} else {
+			d.sibling = unit + int(v)
+		}
+	}
+	return nil
+}
+
+// record applies the index rules of indexUnit to one top-level DIE.
+func (t *Types) record(tag dwarf.Tag, d dieInfo, off dwarf.Offset) {
+	kind, ok := kindOfTag[tag]
+	if !ok || len(d.name) == 0 {
+		return
+	}
+	m := t.index[kind]
+	if kind == KindVariable || kind == KindFunction {
+		if _, dup := m[string(d.name)]; dup && !d.addr {
+			return
+		}
+	} else if d.declaration {
+		return
+	} else if _, dup := m[string(d.name)]; dup {
+		return
+	}
+	m[string(d.name)] = off
+}
