@@ -21,7 +21,8 @@ var ErrMachineMismatch = errors.New("vmlinux and vmcore are for different machin
 // Image is what the analyzer takes from a vmlinux.
 type Image struct {
 	Path    string
-	ELF     *elf.File
+	ELF     *elf.File // nil for a KallsymsImage
+	Machine elf.Machine
 	Syms    *symbols.Table
 	Types   *types.Types // nil without DWARF
 	Unwind  *unwind.ARM  // nil for images without EHABI tables
@@ -57,7 +58,7 @@ func imageFromELF(path string, f *elf.File) (*Image, error) {
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
 		return nil, fmt.Errorf("vmlinux %s: ELF type %v, want an executable kernel image", path, f.Type)
 	}
-	img := &Image{Path: path, ELF: f}
+	img := &Image{Path: path, ELF: f, Machine: f.Machine}
 	var err error
 	if img.Syms, err = symbols.FromELF(f); err != nil {
 		return nil, fmt.Errorf("vmlinux %s: %w", path, err)
@@ -76,7 +77,24 @@ func imageFromELF(path string, f *elf.File) (*Image, error) {
 // Close releases the vmlinux file and its mapping.
 func (img *Image) Close() error {
 	img.Types.Close()
+	if img.ELF == nil {
+		return nil
+	}
 	return img.ELF.Close()
+}
+
+// KallsymsImage stands in for a missing vmlinux: symbols from the dump's own
+// kallsyms tables, no types and no unwind tables, so sys, log, sym and rd
+// work and the rest says what it lacks.
+func KallsymsImage(d Dump) (*Image, error) {
+	syms, err := symbols.FromKallsyms(d, d.VMCOREINFO(), d.ByteOrder(), d.PtrSize())
+	if err != nil {
+		return nil, fmt.Errorf("%s without a vmlinux: %w", d.Path(), err)
+	}
+	return &Image{
+		Path: "(kallsyms from " + d.Path() + ")", Machine: d.Machine(), Syms: syms,
+		Warnings: []error{fmt.Errorf("no vmlinux: %w: ps, bt and struct need one", types.ErrNoDWARF)},
+	}, nil
 }
 
 // Dump is what the analyzer needs from a vmcore reader.
@@ -94,8 +112,8 @@ type Dump interface {
 // NewSession checks that img describes d — same machine, same BUILD-ID —
 // and returns a session whose context is the panic task. printk may be nil.
 func NewSession(img *Image, d Dump, printk func() ([]LogRecord, error), warn io.Writer) (*Session, error) {
-	if img.ELF.Machine != d.Machine() {
-		return nil, fmt.Errorf("%w: vmlinux %s is %v, vmcore %s is %v", ErrMachineMismatch, img.Path, img.ELF.Machine, d.Path(), d.Machine())
+	if img.Machine != d.Machine() {
+		return nil, fmt.Errorf("%w: vmlinux %s is %v, vmcore %s is %v", ErrMachineMismatch, img.Path, img.Machine, d.Path(), d.Machine())
 	}
 	info := d.VMCOREINFO()
 	if img.BuildID != nil {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -66,6 +67,9 @@ func (s *Session) ps(w io.Writer, args []string) error {
 		}
 	}
 	rows, warns := s.PS()
+	if len(rows) == 0 && len(warns) > 0 {
+		return fmt.Errorf("ps: %w", errors.Join(warns...))
+	}
 	for _, err := range warns {
 		s.warn(w, err)
 	}
