@@ -40,16 +40,36 @@ func LoadImage(path, cacheDir string) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vmlinux %s: %w", path, err)
 	}
+	// DWARF (mapping, unit headers, the name index every command needs)
+	// loads on the other core while the symbols and unwind tables load here.
+	type typesResult struct {
+		t   *types.Types
+		err error
+	}
+	done := make(chan typesResult, 1)
+	id, idErr := symbols.BuildID(f)
+	go func() {
+		t, err := types.Open(path)
+		if err == nil {
+			if idErr == nil && cacheDir != "" {
+				t.UseIndexCache(filepath.Join(cacheDir, fmt.Sprintf("dwarf-index-%x", id)))
+			}
+			err = t.BuildIndex()
+		}
+		done <- typesResult{t, err}
+	}()
 	img, err := imageFromELF(path, f)
+	r := <-done
 	if err != nil {
+		r.t.Close()
 		f.Close()
 		return nil, err
 	}
-	if img.Types, err = types.Open(path); err != nil {
-		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: ps, bt, struct and the task fields of sys need it", path, err))
-		img.Types = nil
-	} else if cacheDir != "" && img.BuildID != nil {
-		img.Types.UseIndexCache(filepath.Join(cacheDir, fmt.Sprintf("dwarf-index-%x", img.BuildID)))
+	if r.err != nil {
+		r.t.Close()
+		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: ps, bt, struct and the task fields of sys need it", path, r.err))
+	} else {
+		img.Types = r.t
 	}
 	return img, nil
 }
