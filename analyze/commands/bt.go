@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
@@ -59,6 +60,13 @@ func (s *Session) Backtrace(t kernel.Task, full bool) (BT, error) {
 		if i == len(bt.Frames)-1 && bt.UserRegs != nil {
 			fr.Regs = bt.UserRegs[:17]
 		}
+		if isSVCEntry(fr.Function) {
+			// svc_entry (arch/arm/kernel/entry-armv.S, 6.1) built pt_regs
+			// at the frame's sp; its ".save {r0 - pc}" is how we got past.
+			if ws := s.stackWords(f.SP, f.SP+17*4); len(ws) == 17 {
+				fr.Regs = ws
+			}
+		}
 		if full && f.CallerSP > f.SP && f.CallerSP-f.SP <= 4096 {
 			fr.Words = s.stackWords(f.SP, f.CallerSP)
 		}
@@ -68,6 +76,16 @@ func (s *Session) Backtrace(t kernel.Task, full bool) (BT, error) {
 		out.Stop = bt.Stop.Error()
 	}
 	return out, nil
+}
+
+// isSVCEntry reports whether fn is one of the ARM exception entries that
+// save a full pt_regs on the kernel stack (__irq_svc, __dabt_svc, ...).
+func isSVCEntry(fn string) bool {
+	switch fn {
+	case "__irq_svc", "__dabt_svc", "__pabt_svc", "__und_svc", "__fiq_svc", "__fiq_abt":
+		return true
+	}
+	return false
 }
 
 func (s *Session) prstatusRegs(t kernel.Task) []uint32 {
@@ -174,7 +192,7 @@ func (s *Session) bt(w io.Writer, args []string) error {
 func writeBT(w io.Writer, b BT) {
 	fmt.Fprintf(w, "PID: %-6d TASK: %x  CPU: %-2d  COMMAND: %q\n", b.PID, b.Task, b.CPU, b.Command)
 	for _, f := range b.Frames {
-		fmt.Fprintf(w, " #%d [%08x] %s at %08x\n", f.N, f.SP, f.Function, f.PC)
+		fmt.Fprintf(w, "%3s [%08x] %s at %08x\n", "#"+strconv.Itoa(f.N), f.SP, f.Function, f.PC)
 		if len(f.Words) > 0 {
 			for i := 0; i < len(f.Words); i += 4 {
 				fmt.Fprintf(w, "    %08x:", f.SP+uint32(4*i))

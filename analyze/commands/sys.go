@@ -260,7 +260,7 @@ func (s *Session) sys(w io.Writer, args []string) error {
 	row("NODENAME", si.Nodename)
 	row("RELEASE", si.Release)
 	row("VERSION", si.Version)
-	row("MACHINE", si.Machine)
+	row("MACHINE", si.Machine+"  (unknown Mhz)") // as crash prints it when it cannot read the clock
 	row("MEMORY", formatBytes(si.MemoryBytes))
 	if si.Panic != "" {
 		row("PANIC", strconv.Quote(si.Panic))
