@@ -84,7 +84,7 @@ func TestReferenceBtPath(t *testing.T) {
 	s, _ := openReference(t)
 	out := run(t, s, "bt")
 	want := []string{"panic", "sysrq_handle_crash", "__handle_sysrq", "write_sysrq_trigger", "proc_reg_write", "vfs_write", "ret_fast_syscall"}
-	frame := regexp.MustCompile(`(?m)^ #\d+ \[[0-9a-f]{8}\] (\S+) at [0-9a-f]{8}$`)
+	frame := regexp.MustCompile(`(?m)^\s*#\d+ \[[0-9a-f]{8}\] (\S+) at [0-9a-f]{8}$`)
 	var got []string
 	for _, m := range frame.FindAllStringSubmatch(out, -1) {
 		got = append(got, m[1])

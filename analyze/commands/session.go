@@ -76,8 +76,15 @@ func commandTable() map[string]command {
 
 var aliases = map[string]string{"exit": "q", "quit": "q", "dmesg": "log", "?": "help", "man": "help"}
 
-// Run executes one command line (no pipes or redirects; see Exec).
-func (s *Session) Run(w io.Writer, line string) error {
+// Run executes one command line (no pipes or redirects; see Exec). A bug
+// that panics inside a command ends that command with an error naming it,
+// not the whole session: a half-read dump must not cost the user the prompt.
+func (s *Session) Run(w io.Writer, line string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: internal error (please report): %v", strings.TrimSpace(line), r)
+		}
+	}()
 	args := strings.Fields(line)
 	if len(args) == 0 {
 		return nil
