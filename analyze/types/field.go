@@ -31,9 +31,9 @@ func (t *Types) FieldOf(typeName, path string) (Field, error) {
 		return Field{}, ErrNoDWARF
 	}
 	key := typeName + "\x00" + path
-	t.fields.mu.Lock()
+	t.fields.mu.Lock() // held throughout: the scanner's caches are not shared-safe
+	defer t.fields.mu.Unlock()
 	f, ok := t.fields.m[key]
-	t.fields.mu.Unlock()
 	if ok {
 		return f, nil
 	}
@@ -45,12 +45,10 @@ func (t *Types) FieldOf(typeName, path string) (Field, error) {
 	if err != nil {
 		return Field{}, fmt.Errorf("%s.%s: %w", typeName, path, err)
 	}
-	t.fields.mu.Lock()
 	if t.fields.m == nil {
 		t.fields.m = map[string]Field{}
 	}
 	t.fields.m[key] = f
-	t.fields.mu.Unlock()
 	return f, nil
 }
 
@@ -70,95 +68,148 @@ func (t *Types) namedOffset(name string) (dwarf.Offset, error) {
 	return 0, fmt.Errorf("type %q: %w", name, ErrNotFound)
 }
 
-func (t *Types) entry(off dwarf.Offset) (*dwarf.Entry, *dwarf.Reader, error) {
-	r := t.data.Reader()
+// readDIE reads one entry with the raw scanner, or through debug/dwarf for
+// Types built by New.
+func (t *Types) readDIE(off dwarf.Offset) (die, error) {
+	if t.scan != nil {
+		return t.scan.readDIE(off)
+	}
+	d, err := t.dwarfData()
+	if err != nil {
+		return die{}, err
+	}
+	r := d.Reader()
 	r.Seek(off)
 	e, err := r.Next()
+	if err != nil || e == nil {
+		return die{}, fmt.Errorf("DIE at %#x: %v", off, err)
+	}
+	return dieFromEntry(e), nil
+}
+
+func (t *Types) childrenOf(d die) ([]die, error) {
+	if t.scan != nil {
+		return t.scan.childrenOf(d)
+	}
+	data, err := t.dwarfData()
 	if err != nil {
-		return nil, nil, fmt.Errorf("DIE at %#x: %w", off, err)
+		return nil, err
 	}
-	if e == nil {
-		return nil, nil, fmt.Errorf("DIE at %#x: missing", off)
+	r := data.Reader()
+	r.Seek(d.off)
+	if _, err := r.Next(); err != nil || !d.children {
+		return nil, err
 	}
-	return e, r, nil
+	var out []die
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil || e.Tag == 0 {
+			return out, err
+		}
+		if e.Children {
+			r.SkipChildren()
+		}
+		out = append(out, dieFromEntry(e))
+	}
+}
+
+func dieFromEntry(e *dwarf.Entry) die {
+	d := die{off: e.Offset, tag: e.Tag, children: e.Children}
+	d.name, _ = e.Val(dwarf.AttrName).(string)
+	d.typ, d.hasType = e.Val(dwarf.AttrType).(dwarf.Offset)
+	d.byteSize, d.hasByteSize = e.Val(dwarf.AttrByteSize).(int64)
+	d.memberLoc = memberLocation(e)
+	d.bitSize, _ = e.Val(dwarf.AttrBitSize).(int64)
+	d.bitOffset, d.hasBitOffset = e.Val(dwarf.AttrBitOffset).(int64)
+	d.dataBitOffset, d.hasDataBitOffset = e.Val(dwarf.AttrDataBitOffset).(int64)
+	d.count, d.hasCount = e.Val(dwarf.AttrCount).(int64)
+	d.upper, d.hasUpper = e.Val(dwarf.AttrUpperBound).(int64)
+	return d
 }
 
 // strip follows typedefs and qualifiers to the DIE that has a layout.
-func (t *Types) strip(off dwarf.Offset) (*dwarf.Entry, *dwarf.Reader, error) {
+func (t *Types) strip(off dwarf.Offset) (die, error) {
 	for i := 0; i < 32; i++ {
-		e, r, err := t.entry(off)
+		d, err := t.readDIE(off)
 		if err != nil {
-			return nil, nil, err
+			return die{}, err
 		}
-		switch e.Tag {
+		switch d.tag {
 		case dwarf.TagTypedef, dwarf.TagConstType, dwarf.TagVolatileType, dwarf.TagRestrictType, dwarf.TagAtomicType:
-			next, ok := e.Val(dwarf.AttrType).(dwarf.Offset)
-			if !ok {
-				return e, r, nil // typedef of void
+			if !d.hasType {
+				return d, nil // typedef of void
 			}
-			off = next
+			off = d.typ
 		default:
-			return e, r, nil
+			return d, nil
 		}
 	}
-	return nil, nil, fmt.Errorf("typedef chain at %#x too long", off)
+	return die{}, fmt.Errorf("typedef chain at %#x too long", off)
 }
 
 // sizeOf is the byte size of the type at off.
 func (t *Types) sizeOf(off dwarf.Offset) (int64, error) {
-	e, r, err := t.strip(off)
+	d, err := t.strip(off)
 	if err != nil {
 		return 0, err
 	}
-	if n, ok := e.Val(dwarf.AttrByteSize).(int64); ok {
-		return n, nil
+	if d.hasByteSize {
+		return d.byteSize, nil
 	}
-	if e.Tag == dwarf.TagArrayType {
-		elem, _ := e.Val(dwarf.AttrType).(dwarf.Offset)
-		es, err := t.sizeOf(elem)
+	switch d.tag {
+	case dwarf.TagArrayType:
+		es, err := t.sizeOf(d.typ)
+		if err != nil {
+			return 0, err
+		}
+		dims, err := t.arrayDims(d)
 		if err != nil {
 			return 0, err
 		}
 		n := int64(1)
-		for _, c := range arrayDims(e, r) {
+		for _, c := range dims {
 			n *= c
 		}
 		return n * es, nil
+	case dwarf.TagPointerType:
+		return int64(t.addrSize()), nil
 	}
-	if e.Tag == dwarf.TagPointerType {
-		return int64(t.data.Reader().AddressSize()), nil
+	return 0, fmt.Errorf("type at %#x (%v) has no size", off, d.tag)
+}
+
+func (t *Types) addrSize() int {
+	if t.scan != nil {
+		if us, err := t.scan.unitList(); err == nil && len(us) > 0 {
+			return us[0].addrSize
+		}
 	}
-	return 0, fmt.Errorf("type at %#x (%v) has no size", off, e.Tag)
+	if d, err := t.dwarfData(); err == nil {
+		return d.Reader().AddressSize()
+	}
+	return 4
 }
 
 // arrayDims reads the subrange children of an array DIE.
-func arrayDims(e *dwarf.Entry, r *dwarf.Reader) []int64 {
-	var dims []int64
-	if !e.Children {
-		return nil
+func (t *Types) arrayDims(d die) ([]int64, error) {
+	kids, err := t.childrenOf(d)
+	if err != nil {
+		return nil, err
 	}
-	for {
-		c, err := r.Next()
-		if err != nil || c == nil || c.Tag == 0 {
-			return dims
-		}
-		if c.Tag != dwarf.TagSubrangeType {
-			if c.Children {
-				r.SkipChildren()
-			}
+	var dims []int64
+	for _, c := range kids {
+		if c.tag != dwarf.TagSubrangeType {
 			continue
 		}
 		switch {
-		case c.Val(dwarf.AttrCount) != nil:
-			n, _ := c.Val(dwarf.AttrCount).(int64)
-			dims = append(dims, n)
-		case c.Val(dwarf.AttrUpperBound) != nil:
-			n, _ := c.Val(dwarf.AttrUpperBound).(int64)
-			dims = append(dims, n+1)
+		case c.hasCount:
+			dims = append(dims, c.count)
+		case c.hasUpper && c.upper >= 0:
+			dims = append(dims, c.upper+1)
 		default:
 			dims = append(dims, 0) // flexible array
 		}
 	}
+	return dims, nil
 }
 
 func (t *Types) fieldAt(typeOff dwarf.Offset, path string) (Field, error) {
@@ -178,19 +229,18 @@ func (t *Types) fieldAt(typeOff dwarf.Offset, path string) (Field, error) {
 		m.Offset += f.Offset
 		f = m
 		for _, i := range idx {
-			e, _, err := t.strip(f.Type)
+			d, err := t.strip(f.Type)
 			if err != nil {
 				return Field{}, err
 			}
-			if e.Tag != dwarf.TagArrayType {
+			if d.tag != dwarf.TagArrayType {
 				return Field{}, fmt.Errorf("%s is not an array", name)
 			}
-			elem, _ := e.Val(dwarf.AttrType).(dwarf.Offset)
-			es, err := t.sizeOf(elem)
+			es, err := t.sizeOf(d.typ)
 			if err != nil {
 				return Field{}, err
 			}
-			f = Field{Offset: f.Offset + i*es, Type: elem, Size: es}
+			f = Field{Offset: f.Offset + i*es, Type: d.typ, Size: es}
 		}
 	}
 	if f.Size == 0 {
@@ -208,49 +258,43 @@ func (t *Types) findMember(off dwarf.Offset, name string, depth int) (Field, boo
 	if depth > 8 {
 		return Field{}, false, nil
 	}
-	e, r, err := t.strip(off)
+	d, err := t.strip(off)
 	if err != nil {
 		return Field{}, false, err
 	}
-	if e.Tag != dwarf.TagStructType && e.Tag != dwarf.TagUnionType {
-		return Field{}, false, fmt.Errorf("member %q of a %v", name, e.Tag)
+	if d.tag != dwarf.TagStructType && d.tag != dwarf.TagUnionType {
+		return Field{}, false, fmt.Errorf("member %q of a %v", name, d.tag)
+	}
+	kids, err := t.childrenOf(d)
+	if err != nil {
+		return Field{}, false, err
 	}
 	var anon []Field
-	for e.Children {
-		c, err := r.Next()
-		if err != nil {
-			return Field{}, false, err
-		}
-		if c == nil || c.Tag == 0 {
-			break
-		}
-		if c.Children {
-			r.SkipChildren()
-		}
-		if c.Tag != dwarf.TagMember {
+	for _, c := range kids {
+		if c.tag != dwarf.TagMember {
 			continue
 		}
-		f := Field{Offset: memberLocation(c)}
-		f.Type, _ = c.Val(dwarf.AttrType).(dwarf.Offset)
-		cname, _ := c.Val(dwarf.AttrName).(string)
-		if cname == "" {
+		f := Field{Offset: c.memberLoc, Type: c.typ}
+		if c.name == "" {
 			anon = append(anon, f)
 			continue
 		}
-		if cname != name {
+		if c.name != name {
 			continue
 		}
-		if bs, ok := c.Val(dwarf.AttrBitSize).(int64); ok {
-			f.BitSize = bs
+		if c.bitSize > 0 {
+			f.BitSize = c.bitSize
 			f.Size, _ = t.sizeOf(f.Type)
-			if dbo, ok := c.Val(dwarf.AttrDataBitOffset).(int64); ok {
-				f.Offset, f.BitOffset = dbo/8/f.Size*f.Size, dbo-dbo/8/f.Size*f.Size*8
-			} else if bo, ok := c.Val(dwarf.AttrBitOffset).(int64); ok {
+			switch {
+			case c.hasDataBitOffset && f.Size > 0:
+				unit := c.dataBitOffset / 8 / f.Size * f.Size
+				f.Offset, f.BitOffset = unit, c.dataBitOffset-unit*8
+			case c.hasBitOffset:
 				storage := f.Size
-				if s, ok := c.Val(dwarf.AttrByteSize).(int64); ok {
-					storage = s
+				if c.hasByteSize {
+					storage = c.byteSize
 				}
-				f.BitOffset = storage*8 - bo - bs // DWARF 2/3 counts from the MSB
+				f.BitOffset = storage*8 - c.bitOffset - c.bitSize // DWARF 2/3 count from the MSB
 			}
 		}
 		return f, true, nil

@@ -123,6 +123,8 @@ func (t *Types) Size(typeName string) (int64, error) {
 	if t == nil {
 		return 0, ErrNoDWARF
 	}
+	t.fields.mu.Lock() // the scanner's caches are not shared-safe
+	defer t.fields.mu.Unlock()
 	off, err := t.namedOffset(typeName)
 	if err != nil {
 		return 0, err

@@ -21,6 +21,7 @@ type scanner struct {
 	info, abbrev, str []byte
 	bo                binary.ByteOrder
 	abbrevs           map[uint64][]abbrevEntry // by abbrev table offset, indexed by code
+	units             []unitHdr
 }
 
 type abbrevEntry struct {
@@ -30,8 +31,9 @@ type abbrevEntry struct {
 }
 
 type abbrevAttr struct {
-	attr dwarf.Attr
-	form uint64
+	attr     dwarf.Attr
+	form     uint64
+	implicit int64 // the value of a DW_FORM_implicit_const attribute
 }
 
 // DWARF forms by number (DWARF 5 §7.5.6).
@@ -103,6 +105,26 @@ func (c *cursor) uleb() uint64 {
 	return v
 }
 
+func (c *cursor) sleb() int64 {
+	var v int64
+	var shift uint
+	for c.need(1) {
+		b := c.b[c.off]
+		c.off++
+		if shift < 64 {
+			v |= int64(b&0x7f) << shift
+		}
+		shift += 7
+		if b&0x80 == 0 {
+			if shift < 64 && b&0x40 != 0 {
+				v |= -1 << shift
+			}
+			break
+		}
+	}
+	return v
+}
+
 func (c *cursor) skip(n int) {
 	if c.need(n) {
 		c.off += n
@@ -143,10 +165,11 @@ func (s *scanner) abbrevTable(off uint64) ([]abbrevEntry, error) {
 			if c.err != nil || (a == 0 && f == 0) {
 				break
 			}
+			var implicit int64
 			if f == formImplicitConst {
-				c.uleb() // the value (signed LEB128) lives here, not in the DIE
+				implicit = c.sleb() // the value lives here, not in the DIE
 			}
-			e.attrs = append(e.attrs, abbrevAttr{dwarf.Attr(a), f})
+			e.attrs = append(e.attrs, abbrevAttr{dwarf.Attr(a), f, implicit})
 		}
 		if code > 1<<20 {
 			return nil, fmt.Errorf(".debug_abbrev at %#x: abbrev code %d too large", off, code)
@@ -183,7 +206,9 @@ func (s *scanner) attrValue(c *cursor, form uint64, offSize, addrSize int, versi
 	case formData16:
 		c.skip(16)
 		return 0, nil, c.err
-	case formSdata, formUdata, formRefUdata, formStrx, formAddrx, formLoclistx, formRnglistx, formGNUAddrIndex, formGNUStrIndex:
+	case formSdata:
+		return uint64(c.sleb()), nil, c.err
+	case formUdata, formRefUdata, formStrx, formAddrx, formLoclistx, formRnglistx, formGNUAddrIndex, formGNUStrIndex:
 		return c.uleb(), nil, c.err
 	case formStrp, formSecOffset, formLineStrp, formStrpSup, formGNURefAlt, formGNUStrpAlt:
 		return c.fixed(offSize, s.bo), nil, c.err

@@ -45,7 +45,10 @@ var kindOfTag = map[dwarf.Tag]Kind{
 
 // Types is the DWARF of one vmlinux with its lazily built name index.
 type Types struct {
-	data *dwarf.Data
+	data     *dwarf.Data
+	dataOnce sync.Once
+	dataErr  error
+	newData  func() (*dwarf.Data, error)
 
 	once  sync.Once
 	index [numKinds]map[string]dwarf.Offset
@@ -94,26 +97,48 @@ func fromSections(bo binary.ByteOrder, sec func(name string) ([]byte, error)) (*
 	if err != nil {
 		return nil, err
 	}
-	d, err := dwarf.New(abbrev, nil, nil, info, nil, nil, nil, str)
-	if err != nil {
-		return nil, fmt.Errorf("parsing DWARF: %w", err)
-	}
 	// DWARF 5 keeps some strings in .debug_line_str and offsets in
 	// .debug_str_offsets; add them when present.
+	extra := map[string][]byte{}
 	for _, name := range []string{".debug_line_str", ".debug_str_offsets", ".debug_addr", ".debug_rnglists"} {
 		b, err := sec(name)
 		if err != nil {
 			return nil, err
 		}
 		if b != nil {
+			extra[name] = b
+		}
+	}
+	t := &Types{cache: map[dwarf.Offset]dwarf.Type{}}
+	t.scan = &scanner{info: info, abbrev: abbrev, str: str, bo: bo, abbrevs: map[uint64][]abbrevEntry{}}
+	// debug/dwarf parses every unit's abbreviations up front (55 MB for a
+	// kernel); only struct printing and whatis need it, so it waits.
+	t.newData = func() (*dwarf.Data, error) {
+		d, err := dwarf.New(abbrev, nil, nil, info, nil, nil, nil, str)
+		if err != nil {
+			return nil, fmt.Errorf("parsing DWARF: %w", err)
+		}
+		for name, b := range extra {
 			if err := d.AddSection(name, b); err != nil {
 				return nil, fmt.Errorf("adding %s: %w", name, err)
 			}
 		}
+		return d, nil
 	}
-	t := New(d)
-	t.scan = &scanner{info: info, abbrev: abbrev, str: str, bo: bo, abbrevs: map[uint64][]abbrevEntry{}}
 	return t, nil
+}
+
+// dwarfData returns debug/dwarf's view, parsing it on first use.
+func (t *Types) dwarfData() (*dwarf.Data, error) {
+	t.dataOnce.Do(func() {
+		if t.data == nil && t.newData != nil {
+			t.data, t.dataErr = t.newData()
+		}
+	})
+	if t.data == nil && t.dataErr == nil {
+		return nil, ErrNoDWARF
+	}
+	return t.data, t.dataErr
 }
 
 // New wraps already parsed DWARF (tests build it from synthetic ELF files).
@@ -148,7 +173,6 @@ func (t *Types) buildIndex() error {
 	reset()
 	if t.scan != nil {
 		err := t.indexFast(t.scan)
-		t.scan.abbrevs = nil // only the index needed them
 		if err == nil {
 			return nil
 		}
@@ -158,7 +182,11 @@ func (t *Types) buildIndex() error {
 }
 
 func (t *Types) indexSlow() error {
-	r := t.data.Reader()
+	d, err := t.dwarfData()
+	if err != nil {
+		return err
+	}
+	r := d.Reader()
 	for {
 		cu, err := r.Next()
 		if err != nil {
@@ -238,7 +266,11 @@ func (t *Types) Type(off dwarf.Offset) (dwarf.Type, error) {
 	if ty, ok := t.cache[off]; ok {
 		return ty, nil
 	}
-	ty, err := t.data.Type(off)
+	d, err := t.dwarfData()
+	if err != nil {
+		return nil, err
+	}
+	ty, err := d.Type(off)
 	if err != nil {
 		return nil, fmt.Errorf("DWARF type at %#x: %w", off, err)
 	}
@@ -285,7 +317,11 @@ func (t *Types) Function(name string) (*dwarf.FuncType, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := t.data.Reader()
+	d, err := t.dwarfData()
+	if err != nil {
+		return nil, err
+	}
+	r := d.Reader()
 	r.Seek(off)
 	e, err := r.Next()
 	if err != nil || e == nil {
@@ -325,7 +361,11 @@ func (t *Types) Function(name string) (*dwarf.FuncType, error) {
 }
 
 func (t *Types) typeAttr(off dwarf.Offset) (dwarf.Type, error) {
-	r := t.data.Reader()
+	d, err := t.dwarfData()
+	if err != nil {
+		return nil, err
+	}
+	r := d.Reader()
 	r.Seek(off)
 	e, err := r.Next()
 	if err != nil || e == nil {

@@ -156,6 +156,29 @@ func TestReferenceKernelTypes(t *testing.T) {
 			t.Errorf("%s.%s: %v", c[0], c[1], err)
 		}
 	}
+	// The DIE-level resolver must agree with debug/dwarf's type graph on
+	// every member the kernel helpers read.
+	for _, c := range [][2]string{
+		{"struct task_struct", "tasks"}, {"struct task_struct", "comm"}, {"struct task_struct", "thread_info.cpu_context.pc"},
+		{"struct task_struct", "__state"}, {"struct task_struct", "pid"}, {"struct task_struct", "real_parent"},
+		{"struct task_struct", "flags"}, {"struct task_struct", "thread_info.cpu"}, {"struct task_struct", "rss_stat.count[1]"},
+		{"struct mm_struct", "rss_stat.count[3].counter"}, {"struct mm_struct", "total_vm"}, {"struct signal_struct", "thread_head"},
+		{"struct rq", "curr"}, {"struct pglist_data", "node_present_pages"}, {"struct uts_namespace", "name"},
+	} {
+		st, err := ty.Named(c[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err1 := MemberOf(st, c[1])
+		f, err2 := ty.FieldOf(c[0], c[1])
+		if err1 != nil || err2 != nil {
+			t.Errorf("%s.%s: MemberOf %v, FieldOf %v", c[0], c[1], err1, err2)
+			continue
+		}
+		if m.Offset != f.Offset || Strip(m.Type).Size() != f.Size {
+			t.Errorf("%s.%s: MemberOf %d/%d (%v), FieldOf %+v (%v)", c[0], c[1], m.Offset, Strip(m.Type).Size(), err1, f, err2)
+		}
+	}
 	if v, err := ty.Variable("init_task"); err != nil || Decl(v, "") != "struct task_struct" {
 		t.Errorf("init_task: %v, %v", v, err)
 	}
