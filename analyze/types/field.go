@@ -148,7 +148,12 @@ func (t *Types) strip(off dwarf.Offset) (die, error) {
 }
 
 // sizeOf is the byte size of the type at off.
-func (t *Types) sizeOf(off dwarf.Offset) (int64, error) {
+func (t *Types) sizeOf(off dwarf.Offset) (int64, error) { return t.sizeAt(off, 0) }
+
+func (t *Types) sizeAt(off dwarf.Offset, depth int) (int64, error) {
+	if depth > 16 { // arrays of arrays; a cycle in corrupt DWARF ends here
+		return 0, fmt.Errorf("type at %#x nests too deep", off)
+	}
 	d, err := t.strip(off)
 	if err != nil {
 		return 0, err
@@ -158,7 +163,7 @@ func (t *Types) sizeOf(off dwarf.Offset) (int64, error) {
 	}
 	switch d.tag {
 	case dwarf.TagArrayType:
-		es, err := t.sizeOf(d.typ)
+		es, err := t.sizeAt(d.typ, depth+1)
 		if err != nil {
 			return 0, err
 		}

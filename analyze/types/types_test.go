@@ -316,12 +316,21 @@ func FuzzScanUnit(f *testing.F) {
 	info, _ := ef.Section(".debug_info").Data()
 	abbrev, _ := ef.Section(".debug_abbrev").Data()
 	str, _ := ef.Section(".debug_str").Data()
-	f.Add(info, abbrev)
-	f.Fuzz(func(t *testing.T, info, abbrev []byte) {
+	f.Add(info, abbrev, uint32(0x2d))
+	f.Fuzz(func(t *testing.T, info, abbrev []byte, off uint32) {
 		ty := &Types{}
 		for k := range ty.index {
 			ty.index[k] = map[string]dwarf.Offset{}
 		}
-		_ = ty.indexFast(&scanner{info: info, abbrev: abbrev, str: str, bo: binary.LittleEndian, abbrevs: map[uint64][]abbrevEntry{}})
+		sc := &scanner{info: info, abbrev: abbrev, str: str, bo: binary.LittleEndian, abbrevs: map[uint64][]abbrevEntry{}}
+		_ = ty.indexFast(sc)
+		// The member resolver reads arbitrary offsets (type references
+		// from the data): it must fail cleanly on any of them.
+		ty.scan = sc
+		if d, err := sc.readDIE(dwarf.Offset(off)); err == nil {
+			_, _ = sc.childrenOf(d)
+			_, _, _ = ty.findMember(dwarf.Offset(off), "x", 0)
+			_, _ = ty.sizeOf(dwarf.Offset(off))
+		}
 	})
 }
