@@ -112,9 +112,13 @@ func FromELF(f *elf.File) (*Table, error) {
 		if s.Section == elf.SHN_UNDEF {
 			continue
 		}
+		addr := s.Value
+		if f.Machine == elf.EM_ARM && elf.ST_TYPE(s.Info) == elf.STT_FUNC {
+			addr &^= 1 // bit 0 marks a Thumb function (AAELF32 §5.5.3), not its address
+		}
 		syms = append(syms, Symbol{
 			Name:   s.Name,
-			Addr:   s.Value,
+			Addr:   addr,
 			Size:   s.Size,
 			Type:   elf.ST_TYPE(s.Info),
 			Global: elf.ST_BIND(s.Info) != elf.STB_LOCAL,
