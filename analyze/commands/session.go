@@ -60,17 +60,20 @@ type command struct {
 
 func commandTable() map[string]command {
 	return map[string]command{
-		"sys":    {(*Session).sys, "system data"},
-		"log":    {(*Session).log, "kernel message buffer [-m]"},
-		"ps":     {(*Session).ps, "process status [-p|-c] [pid|task]..."},
-		"bt":     {(*Session).bt, "backtrace [-a] [-f] [pid|task]"},
-		"set":    {(*Session).set, "set context [pid|task|-c cpu|-p]"},
-		"struct": {(*Session).structCmd, "struct NAME[.member] [-o] [ADDR]"},
-		"whatis": {(*Session).whatis, "whatis SYMBOL|TYPE"},
-		"sym":    {(*Session).sym, "sym ADDR|NAME, sym -q STRING"},
-		"rd":     {(*Session).rd, "rd ADDR [COUNT]"},
-		"help":   {(*Session).help, "this list"},
-		"q":      {func(*Session, io.Writer, []string) error { return ErrQuit }, "quit"},
+		"sys":     {(*Session).sys, "system data"},
+		"log":     {(*Session).log, "kernel message buffer [-m]"},
+		"ps":      {(*Session).ps, "process status [-p|-c] [pid|task]..."},
+		"bt":      {(*Session).bt, "backtrace [-a] [-f] [pid|task]"},
+		"set":     {(*Session).set, "set context [pid|task|-c cpu|-p]"},
+		"struct":  {(*Session).structCmd, "struct NAME[.member] [-o] [ADDR]"},
+		"whatis":  {(*Session).whatis, "whatis SYMBOL|TYPE"},
+		"sym":     {(*Session).sym, "sym ADDR|NAME, sym -q STRING"},
+		"rd":      {(*Session).rd, "rd ADDR [COUNT]"},
+		"help":    {(*Session).help, "this list"},
+		"p":       {(*Session).print, "p VARIABLE"},
+		"task":    {(*Session).task, "task [pid|task]: the task_struct"},
+		"foreach": {(*Session).foreach, "foreach bt [-f]: every task's backtrace"},
+		"q":       {func(*Session, io.Writer, []string) error { return ErrQuit }, "quit"},
 	}
 }
 
