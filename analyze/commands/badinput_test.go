@@ -15,7 +15,7 @@ import (
 
 func TestOtherArchVmlinux(t *testing.T) {
 	dir := referenceDir(t)
-	img, err := LoadImage("testdata/x86_64-with-symbols.so", "")
+	img, err := LoadImage("testdata/x86_64-with-symbols.so", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,6 +25,10 @@ func TestOtherArchVmlinux(t *testing.T) {
 	if !errors.Is(err, ErrMachineMismatch) || !strings.Contains(err.Error(), "EM_ARM") || !strings.Contains(err.Error(), "EM_X86_64") {
 		t.Errorf("x86-64 vmlinux on an ARM vmcore: err = %v, want ErrMachineMismatch naming both", err)
 	}
+	// Told the dump's machine, LoadImage refuses before reading symbols.
+	if _, err := LoadImage("testdata/x86_64-with-symbols.so", "", core.Machine()); !errors.Is(err, ErrMachineMismatch) {
+		t.Errorf("LoadImage with the dump's machine: err = %v, want ErrMachineMismatch", err)
+	}
 }
 
 func TestNotAnELF(t *testing.T) {
@@ -32,14 +36,14 @@ func TestNotAnELF(t *testing.T) {
 	if err := os.WriteFile(p, []byte("not an ELF file at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadImage(p, ""); err == nil || !strings.Contains(err.Error(), p) {
+	if _, err := LoadImage(p, "", 0); err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("garbage vmlinux: err = %v, want an error naming the file", err)
 	}
 }
 
 func TestMismatchedBuildID(t *testing.T) {
 	dir := referenceDir(t)
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "")
+	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,7 @@ func TestMismatchedBuildID(t *testing.T) {
 // NT_PRSTATUS, and ps says clearly what is missing.
 func TestNoDWARF(t *testing.T) {
 	dir := referenceDir(t)
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "")
+	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func BenchmarkReferenceSession(b *testing.B) {
 	dir := referenceDir(b)
 	cache := b.TempDir()
 	session := func(cacheDir string) {
-		img, err := LoadImage(filepath.Join(dir, "vmlinux"), cacheDir)
+		img, err := LoadImage(filepath.Join(dir, "vmlinux"), cacheDir, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

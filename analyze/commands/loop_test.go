@@ -47,7 +47,7 @@ func TestReferenceTaskListLoop(t *testing.T) {
 	}
 	core := openRefCore(t, filepath.Join(dir, "vmcore"))
 	bad := patchedCore{core, map[uint64]uint32{t10 + uint64(off): uint32(t5 + uint64(off))}}
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "")
+	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

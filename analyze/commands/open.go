@@ -34,11 +34,17 @@ type Image struct {
 // LoadImage opens a vmlinux. Missing DWARF or unwind tables are warnings
 // (sys and log still work); a file that is not an ELF executable with a
 // symbol table is an error. When cacheDir is not empty the DWARF name index
-// is kept there, in a file named after the vmlinux BUILD-ID.
-func LoadImage(path, cacheDir string) (*Image, error) {
+// is kept there, in a file named after the vmlinux BUILD-ID. A non-zero
+// want (the dump's machine) refuses an image of another architecture before
+// anything large is read.
+func LoadImage(path, cacheDir string, want elf.Machine) (*Image, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("vmlinux %s: %w", path, err)
+	}
+	if want != elf.EM_NONE && f.Machine != want {
+		f.Close()
+		return nil, fmt.Errorf("%w: vmlinux %s is %v, the vmcore is %v", ErrMachineMismatch, path, f.Machine, want)
 	}
 	// DWARF (mapping, unit headers, the name index every command needs)
 	// loads on the other core while the symbols and unwind tables load here.

@@ -171,7 +171,7 @@ func referenceDir(t testing.TB) string {
 // openReference builds a Session on the reference dump, or skips.
 func openReference(t testing.TB) (*Session, string) {
 	dir := referenceDir(t)
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "")
+	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
