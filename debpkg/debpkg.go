@@ -1,0 +1,122 @@
+// Package debpkg obtains a Debian package's files without root: it asks
+// dpkg whether the package is installed, and otherwise fetches the .deb
+// with `apt-get download` and unpacks it with `dpkg-deb -x` into a cache
+// (Debian Policy §3, the binary package format of deb(5)).
+package debpkg
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// ErrNotAvailable means apt knows no such package (or its lists are stale).
+var ErrNotAvailable = errors.New("package not available from apt")
+
+// Installed reports whether pkg is installed, and its version.
+func Installed(ctx context.Context, pkg string) (version string, ok bool) {
+	out, err := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Status}\t${Version}", pkg).Output()
+	if err != nil {
+		return "", false
+	}
+	return parseStatus(string(out))
+}
+
+// parseStatus reads dpkg-query's "install ok installed\tVERSION".
+func parseStatus(s string) (string, bool) {
+	status, version, ok := strings.Cut(strings.TrimSpace(s), "\t")
+	if !ok || !strings.HasSuffix(status, " installed") || strings.Contains(status, "not-installed") {
+		return "", false
+	}
+	return version, true
+}
+
+// Extract downloads pkg (unless cached) and unpacks it under dir; it
+// returns the unpacked root and the package version. The unpack goes to a
+// temporary directory renamed into place, so an interrupted run leaves
+// nothing that looks finished.
+func Extract(ctx context.Context, pkg, dir string, log io.Writer) (root, version string, err error) {
+	debs := filepath.Join(dir, "debs")
+	if err := os.MkdirAll(debs, 0o755); err != nil {
+		return "", "", err
+	}
+	deb, err := download(ctx, pkg, debs, log)
+	if err != nil {
+		return "", "", err
+	}
+	out, err := exec.CommandContext(ctx, "dpkg-deb", "-f", deb, "Version").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("dpkg-deb -f %s Version: %w", deb, err)
+	}
+	version = strings.TrimSpace(string(out))
+	root = filepath.Join(dir, "root", pkg+"_"+version)
+	if _, err := os.Stat(root); err == nil {
+		return root, version, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(root), 0o755); err != nil {
+		return "", "", err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(root), ".tmp-")
+	if err != nil {
+		return "", "", err
+	}
+	var stderr bytes.Buffer
+	x := exec.CommandContext(ctx, "dpkg-deb", "-x", deb, tmp)
+	x.Stderr = &stderr
+	if err := x.Run(); err != nil {
+		os.RemoveAll(tmp)
+		return "", "", fmt.Errorf("dpkg-deb -x %s: %w: %s", deb, err, strings.TrimSpace(stderr.String()))
+	}
+	if err := os.Rename(tmp, root); err != nil {
+		os.RemoveAll(tmp)
+		return "", "", err
+	}
+	return root, version, nil
+}
+
+// download runs `apt-get download pkg` in dir, reusing a .deb already there.
+func download(ctx context.Context, pkg, dir string, log io.Writer) (string, error) {
+	if deb := findDeb(dir, pkg); deb != "" {
+		return deb, nil
+	}
+	fmt.Fprintf(log, "debpkg: apt-get download %s\n", pkg)
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "apt-get", "download", "-q", pkg)
+	cmd.Dir, cmd.Stderr = dir, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if strings.Contains(msg, "Unable to locate") || strings.Contains(msg, "Can't select") || strings.Contains(msg, "has no installation candidate") {
+			return "", fmt.Errorf("apt-get download %s: %w (run `apt-get update` if the lists are stale): %s", pkg, ErrNotAvailable, firstLine(msg))
+		}
+		return "", fmt.Errorf("apt-get download %s: %w: %s", pkg, err, firstLine(msg))
+	}
+	if deb := findDeb(dir, pkg); deb != "" {
+		return deb, nil
+	}
+	return "", fmt.Errorf("apt-get download %s: no .deb appeared in %s", pkg, dir)
+}
+
+func findDeb(dir, pkg string) string {
+	m, _ := filepath.Glob(filepath.Join(dir, pkg+"_*.deb"))
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1]
+}
+
+func firstLine(s string) string {
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			return l
+		}
+	}
+	return s
+}
