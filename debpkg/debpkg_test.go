@@ -12,7 +12,7 @@ import (
 
 func TestParseStatus(t *testing.T) {
 	for in, want := range map[string]string{
-		"install ok installed\t1.2-3":   "1.2-3",
+		"install ok installed\t1.2-3":    "1.2-3",
 		"deinstall ok config-files\t1.0": "",
 		"unknown ok not-installed\t":     "",
 		"garbage":                        "",
