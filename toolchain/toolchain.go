@@ -91,7 +91,7 @@ func resolveOne(ctx context.Context, s boards.Source, cacheDir string, log io.Wr
 		if _, err := exec.LookPath(s.Prefix + "gcc"); err != nil {
 			return nil, fmt.Errorf("%sgcc is not on PATH", s.Prefix)
 		}
-		return &Toolchain{CrossCompile: s.Prefix, Source: "PATH (" + s.Prefix + "gcc)"}, nil
+		return &Toolchain{CrossCompile: s.Prefix, Source: "PATH"}, nil
 	case "debian":
 		return fromDebian(ctx, s, log)
 	case "tarball":

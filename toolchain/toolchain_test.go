@@ -62,7 +62,7 @@ func TestPathSourceDetection(t *testing.T) {
 	for _, want := range []string{
 		"toolchain source 1 of 3 (PATH prefix nosuch-linux-gnueabihf-) failed: nosuch-linux-gnueabihf-gcc is not on PATH",
 		"toolchain source 2 of 3 (PATH prefix aarch64-linux-gnu-) failed: aarch64-linux-gnu-gcc -dumpmachine says aarch64-linux-gnu, the board is arm",
-		"toolchain: using PATH (arm-linux-gnueabihf-gcc)",
+		"toolchain: using PATH (arm-linux-gnueabihf-gcc, target arm-linux-gnueabihf)",
 	} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, log.String())

@@ -1,0 +1,105 @@
+package kbuild
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kdumpkit/kdumpkit/boards"
+	"github.com/kdumpkit/kdumpkit/hostcheck"
+	"github.com/kdumpkit/kdumpkit/kernelcfg"
+	"github.com/kdumpkit/kdumpkit/kernelsrc"
+	"github.com/kdumpkit/kdumpkit/toolchain"
+)
+
+func cacheDir(t *testing.T) string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "kdumpkit")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(home, ".cache", "kdumpkit")
+}
+
+// TestBuildVexpress builds the real vexpress kernel through the same code
+// as `kernel:build`, in the shared cache (about 8 minutes on 2 cores the
+// first time, seconds after), and checks what it made.
+func TestBuildVexpress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds a real kernel")
+	}
+	b, err := boards.Shipped("vexpress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if miss := hostcheck.Missing(hostcheck.ForArch(b.QEMU.Binary), os.Getenv("PATH")); len(miss) > 0 {
+		t.Skipf("host lacks %v: `go run mage.go test` installs them", miss)
+	}
+	ctx := context.Background()
+	var log bytes.Buffer
+	tc, err := toolchain.Resolve(ctx, b, cacheDir(t), &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	tree, err := kernelsrc.Resolve(ctx, b, cacheDir(t), &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	out := t.TempDir()
+	build := &Build{Board: b, Tree: tree, Toolchain: tc, CacheDir: cacheDir(t), OutDir: out, Log: &log}
+	a, err := build.Run(ctx)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	t.Logf("first run: built=%v in %s", a.Built, a.Duration)
+
+	img, err := os.ReadFile(a.Image)
+	if err != nil || len(img) < 0x30 || binary.LittleEndian.Uint32(img[0x24:]) != 0x016f2818 {
+		t.Errorf("%s is not a zImage (magic 0x016f2818 at 0x24): %v", a.Image, err)
+	}
+	if dtb, err := os.ReadFile(a.DTB); err != nil || binary.BigEndian.Uint32(dtb) != 0xd00dfeed {
+		t.Errorf("%s is not a flattened device tree: %v", a.DTB, err)
+	}
+	vm, err := elf.Open(a.Vmlinux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	if vm.Machine != elf.EM_ARM || vm.Section(".debug_info") == nil || vm.Section(".debug_info").Size < 1<<20 {
+		t.Errorf("vmlinux: machine %v, .debug_info %v", vm.Machine, vm.Section(".debug_info"))
+	}
+	f, err := os.Open(a.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := kernelcfg.Parse(a.Config, f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"KEXEC", "CRASH_DUMP", "PROC_VMCORE", "AUTO_ZRELADDR", "HOTPLUG_CPU", "MAGIC_SYSRQ", "DEBUG_INFO"} {
+		if v, _ := cfg.Get(s); v != "y" {
+			t.Errorf("CONFIG_%s=%s, want y", s, v)
+		}
+	}
+
+	// Nothing changed: no make, and quick.
+	log.Reset()
+	start := time.Now()
+	again, err := build.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Built || !strings.Contains(log.String(), "up to date") {
+		t.Errorf("second run rebuilt:\n%s", log.String())
+	}
+	t.Logf("second run: %s", time.Since(start))
+}

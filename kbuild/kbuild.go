@@ -1,0 +1,251 @@
+// Package kbuild builds a board's kernel out of tree with the kernel's own
+// Kbuild (Documentation/kbuild/kbuild.rst): defconfig, the board's
+// fragments merged and verified (package kernelcfg), then image, device
+// tree and vmlinux. The object tree lives in the cache so every checkout
+// shares it; a build whose inputs are unchanged runs no make at all.
+package kbuild
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/kdumpkit/kdumpkit/boards"
+	"github.com/kdumpkit/kdumpkit/kernelcfg"
+	"github.com/kdumpkit/kdumpkit/kernelsrc"
+	"github.com/kdumpkit/kdumpkit/toolchain"
+)
+
+// ErrConfig means fragment symbols did not survive olddefconfig.
+var ErrConfig = errors.New("kernel config did not take the fragments")
+
+// stampVersion changes when this package builds differently, so caches
+// made by an older kdumpkit are rebuilt.
+const stampVersion = "kbuild-1"
+
+// Build is what to build.
+type Build struct {
+	Board     *boards.Board
+	Tree      *kernelsrc.Tree
+	Toolchain *toolchain.Toolchain
+	CacheDir  string    // $XDG_CACHE_HOME/kdumpkit
+	OutDir    string    // build/<board>: artifacts are collected here
+	Log       io.Writer // progress lines
+	MakeLog   io.Writer // make's own output (nil: only into the object tree's build.log)
+	Jobs      int       // 0: runtime.NumCPU()
+}
+
+// Artifacts are the collected outputs.
+type Artifacts struct {
+	Image, DTB, Vmlinux, Config, SystemMap string
+	ObjDir                                 string
+	Built                                  bool // false when the cache was up to date
+	Duration                               time.Duration
+}
+
+// ObjDir is the board's object tree in the cache.
+func (b *Build) ObjDir() string {
+	return filepath.Join(b.CacheDir, "kbuild", b.Board.Name+"-"+b.Tree.ID)
+}
+
+// Run builds when an input changed and collects the artifacts.
+func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
+	start := time.Now()
+	frags, err := b.fragments()
+	if err != nil {
+		return nil, err
+	}
+	obj := b.ObjDir()
+	stamp := b.stamp(frags)
+	stampFile := filepath.Join(obj, ".kdumpkit-stamp")
+	a := b.artifactsIn(obj)
+	if old, err := os.ReadFile(stampFile); err == nil && string(old) == stamp && a.exist() {
+		fmt.Fprintf(b.Log, "kernel: %s is up to date (same source, toolchain, config and fragments); no make\n", obj)
+	} else {
+		if err := os.MkdirAll(obj, 0o755); err != nil {
+			return nil, err
+		}
+		os.Remove(stampFile)
+		if err := b.configure(ctx, obj, frags); err != nil {
+			return nil, err
+		}
+		if err := b.compile(ctx, obj); err != nil {
+			return nil, err
+		}
+		if !a.exist() {
+			return nil, fmt.Errorf("make finished but %s lacks an artifact: %+v", obj, a)
+		}
+		if err := os.WriteFile(stampFile, []byte(stamp), 0o644); err != nil {
+			return nil, err
+		}
+		a.Built = true
+	}
+	out, err := collect(a, b.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	out.Built, out.ObjDir, out.Duration = a.Built, obj, time.Since(start)
+	return out, nil
+}
+
+func (b *Build) fragments() ([]*kernelcfg.Config, error) {
+	fs, err := b.Board.Fragments()
+	if err != nil {
+		return nil, err
+	}
+	var out []*kernelcfg.Config
+	for _, f := range fs {
+		c, err := kernelcfg.Parse(f.Path, bytes.NewReader(f.Text))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// stamp hashes every input of the build.
+func (b *Build) stamp(frags []*kernelcfg.Config) string {
+	h := sha256.New()
+	k := b.Board.Kernel
+	fmt.Fprintf(h, "%s\n%s\n%s %s\n%s\n%s\n%s\n%s\n", stampVersion, b.Tree.ID, b.Toolchain.CrossCompile, b.Toolchain.Target,
+		k.Defconfig, k.Image, k.DTB, b.Board.KernelArch())
+	for _, f := range frags {
+		f.WriteTo(h)
+	}
+	return hex.EncodeToString(h.Sum(nil)) + "\n"
+}
+
+// configure makes .config: defconfig, fragments merged, olddefconfig,
+// then every fragment symbol verified.
+func (b *Build) configure(ctx context.Context, obj string, frags []*kernelcfg.Config) error {
+	kc, err := kernelcfg.ScanKconfig(b.Tree.Dir)
+	if err != nil {
+		return err
+	}
+	if err := kernelcfg.CheckKnown(kc, frags...); err != nil {
+		return err
+	}
+	fmt.Fprintf(b.Log, "kernel: %s + %s\n", b.Board.Kernel.Defconfig, strings.Join(b.Board.Kernel.Fragments, ", "))
+	if err := b.make(ctx, obj, b.Board.Kernel.Defconfig); err != nil {
+		return err
+	}
+	cfgPath := filepath.Join(obj, ".config")
+	cfg, err := readConfig(cfgPath)
+	if err != nil {
+		return err
+	}
+	for _, f := range frags {
+		cfg.Merge(f)
+	}
+	var buf bytes.Buffer
+	cfg.WriteTo(&buf)
+	if err := os.WriteFile(cfgPath, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := b.make(ctx, obj, "olddefconfig"); err != nil {
+		return err
+	}
+	final, err := readConfig(cfgPath)
+	if err != nil {
+		return err
+	}
+	if ms := kernelcfg.Verify(final, kc, frags...); len(ms) > 0 {
+		var lines []string
+		for _, m := range ms {
+			lines = append(lines, m.String())
+		}
+		return fmt.Errorf("%w: %d symbol(s):\n  %s", ErrConfig, len(ms), strings.Join(lines, "\n  "))
+	}
+	n := 0
+	for _, f := range frags {
+		n += len(f.Entries())
+	}
+	fmt.Fprintf(b.Log, "kernel: config verified: all %d fragment symbols have the requested values\n", n)
+	return nil
+}
+
+func readConfig(path string) (*kernelcfg.Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return kernelcfg.Parse(path, f)
+}
+
+func (b *Build) compile(ctx context.Context, obj string) error {
+	jobs := b.Jobs
+	if jobs == 0 {
+		jobs = runtime.NumCPU()
+	}
+	targets := []string{b.Board.Kernel.Image, "vmlinux"}
+	if dtb := b.Board.Kernel.DTB; dtb != "" {
+		targets = append(targets, dtbTarget(b.Tree.Dir, b.Board.KernelSrcArch(), dtb))
+	}
+	fmt.Fprintf(b.Log, "kernel: make -j%d %s in %s (several minutes cold)\n", jobs, strings.Join(targets, " "), obj)
+	t := time.Now()
+	if err := b.make(ctx, obj, append([]string{fmt.Sprintf("-j%d", jobs)}, targets...)...); err != nil {
+		return err
+	}
+	fmt.Fprintf(b.Log, "kernel: built in %s\n", time.Since(t).Round(time.Second))
+	return nil
+}
+
+// dtbTarget is the make target for a device tree: its path under
+// arch/<arch>/boot/dts (vendor subdirectories since 6.5), without it.
+func dtbTarget(src, srcArch, dtb string) string {
+	dts := strings.TrimSuffix(dtb, ".dtb") + ".dts"
+	root := filepath.Join(src, "arch", srcArch, "boot", "dts")
+	var found string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() == dts {
+			found, _ = filepath.Rel(root, p)
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	if found == "" {
+		return dtb
+	}
+	return strings.TrimSuffix(found, ".dts") + ".dtb"
+}
+
+func (b *Build) artifactsIn(obj string) *Artifacts {
+	boot := filepath.Join(obj, "arch", b.Board.KernelSrcArch(), "boot")
+	a := &Artifacts{
+		Image:     filepath.Join(boot, b.Board.Kernel.Image),
+		Vmlinux:   filepath.Join(obj, "vmlinux"),
+		Config:    filepath.Join(obj, ".config"),
+		SystemMap: filepath.Join(obj, "System.map"),
+	}
+	if d := b.Board.Kernel.DTB; d != "" {
+		a.DTB = filepath.Join(boot, "dts", dtbTarget(b.Tree.Dir, b.Board.KernelSrcArch(), d))
+	}
+	return a
+}
+
+func (a *Artifacts) files() []*string {
+	return []*string{&a.Image, &a.DTB, &a.Vmlinux, &a.Config, &a.SystemMap}
+}
+
+func (a *Artifacts) exist() bool {
+	for _, p := range a.files() {
+		if *p == "" {
+			continue
+		}
+		if _, err := os.Stat(*p); err != nil {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,67 @@
+package kbuild
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// make runs the kernel's make out of tree with the board's ARCH and the
+// toolchain (through ccache when the host has it). Its output goes to
+// obj/build.log; a failure quotes the log's last lines.
+func (b *Build) make(ctx context.Context, obj string, args ...string) error {
+	argv := []string{"-C", b.Tree.Dir, "O=" + obj, "ARCH=" + b.Board.KernelArch(), "CROSS_COMPILE=" + b.Toolchain.CrossCompile}
+	if _, err := exec.LookPath("ccache"); err == nil {
+		// CC, not CROSS_COMPILE: the latter also prefixes ld, objcopy…
+		argv = append(argv, "CC=ccache "+b.Toolchain.CrossCompile+"gcc")
+	}
+	argv = append(argv, args...)
+	logPath := filepath.Join(obj, "build.log")
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	fmt.Fprintf(lf, "$ make %s\n", strings.Join(argv, " "))
+	var out io.Writer = lf
+	if b.MakeLog != nil {
+		out = io.MultiWriter(lf, b.MakeLog)
+	}
+	var tail tailBuffer
+	cmd := exec.CommandContext(ctx, "make", argv...)
+	cmd.Env = b.Toolchain.Env(os.Environ())
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(out, &tail), io.MultiWriter(out, &tail)
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("make %s: %w; last lines (full log %s):\n%s", strings.Join(args, " "), err, logPath, tail.last(30))
+	}
+	return nil
+}
+
+// tailBuffer keeps the last 64 KiB written to it.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > 64<<10 {
+		t.b = t.b[len(t.b)-64<<10:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) last(n int) string {
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(t.b))
+	for sc.Scan() {
+		lines = append(lines, "    "+sc.Text())
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
