@@ -1,0 +1,139 @@
+//go:build mage
+
+// The kdumpkit targets. Each one wires packages together; the work is in
+// the packages. Board selection comes first on the command line
+// (`board:vexpress`, `board:file PATH`); without it the vexpress board is
+// used.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/magefile/mage/mg"
+	"github.com/magefile/mage/sh"
+
+	"github.com/kdumpkit/kdumpkit/boards"
+	"github.com/kdumpkit/kdumpkit/hostcheck"
+	"github.com/kdumpkit/kdumpkit/kbuild"
+	"github.com/kdumpkit/kdumpkit/kernelsrc"
+	"github.com/kdumpkit/kdumpkit/toolchain"
+)
+
+// state carries what one target made to the targets after it in the same
+// `go run mage.go …` invocation.
+var state struct {
+	board  *boards.Board
+	tc     *toolchain.Toolchain
+	tree   *kernelsrc.Tree
+	kernel *kbuild.Artifacts
+}
+
+func cacheDir() string {
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "kdumpkit")
+}
+
+func board() *boards.Board {
+	if state.board == nil {
+		b, err := boards.Shipped("vexpress")
+		if err != nil {
+			panic(err)
+		}
+		state.board = b
+	}
+	return state.board
+}
+
+func buildDir() string { return filepath.Join("build", board().Name) }
+
+// Board selects the board for the targets that follow.
+type Board mg.Namespace
+
+// Vexpress selects boards/vexpress.toml (QEMU vexpress-a9, ARM32).
+func (Board) Vexpress() error { return selectShipped("vexpress") }
+
+// File selects a board file of your own: board:file PATH.
+func (Board) File(path string) error {
+	b, err := boards.Load(path)
+	if err != nil {
+		return err
+	}
+	state.board = b
+	fmt.Printf("board: %s (%s)\n", b.Name, b.Path)
+	return nil
+}
+
+func selectShipped(name string) error {
+	b, err := boards.Shipped(name)
+	if err != nil {
+		return err
+	}
+	state.board = b
+	fmt.Printf("board: %s (%s)\n", b.Name, b.Description)
+	return nil
+}
+
+// Host checks for (and as root installs) what building and booting need.
+type Host mg.Namespace
+
+// Check finds the host tools the board needs; installs them with apt-get as root.
+func (Host) Check(ctx context.Context) error {
+	return hostcheck.Ensure(ctx, hostcheck.ForArch(board().QEMU.Binary), os.Stdout)
+}
+
+// Toolchain resolves cross compilers.
+type Toolchain mg.Namespace
+
+// Resolve finds the board's cross toolchain (first working source wins).
+func (Toolchain) Resolve(ctx context.Context) error {
+	mg.CtxDeps(ctx, Host.Check)
+	tc, err := toolchain.Resolve(ctx, board(), cacheDir(), os.Stdout)
+	state.tc = tc
+	return err
+}
+
+// Kernel fetches and builds the board's kernel.
+type Kernel mg.Namespace
+
+// Source unpacks the board's kernel source (first working source wins).
+func (Kernel) Source(ctx context.Context) error {
+	mg.CtxDeps(ctx, Host.Check)
+	tree, err := kernelsrc.Resolve(ctx, board(), cacheDir(), os.Stdout)
+	state.tree = tree
+	return err
+}
+
+// Build configures (defconfig + fragments, verified) and builds image, dtb and vmlinux into build/<board>/.
+func (Kernel) Build(ctx context.Context) error {
+	mg.CtxDeps(ctx, Toolchain.Resolve, Kernel.Source)
+	b := &kbuild.Build{Board: board(), Tree: state.tree, Toolchain: state.tc, CacheDir: cacheDir(),
+		OutDir: buildDir(), Log: os.Stdout}
+	if mg.Verbose() {
+		b.MakeLog = os.Stdout
+	}
+	a, err := b.Run(ctx)
+	if err != nil {
+		return err
+	}
+	state.kernel = a
+	fmt.Printf("kernel: %s, %s, %s (%s)\n", a.Image, a.DTB, a.Vmlinux, a.Duration.Round(1e6))
+	return nil
+}
+
+// Test runs every test, the slow real-kernel and real-QEMU ones included (their builds are cached in ~/.cache/kdumpkit).
+func Test(ctx context.Context) error {
+	mg.CtxDeps(ctx, Host.Check, Toolchain.Resolve, Kernel.Source)
+	return sh.RunV("go", "test", "-timeout", "80m", "./...")
+}
+
+// Bench runs the benchmarks, each printing its number beside the peer it is compared to.
+func Bench(ctx context.Context) error {
+	return sh.RunV("go", "test", "-run", "^$", "-bench", ".", "-benchtime", "1x", "./...")
+}
