@@ -1,0 +1,206 @@
+package dump
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// Sentinel errors.
+var (
+	// ErrNotVmcore means the file is not an ELF core file.
+	ErrNotVmcore = errors.New("not an ELF vmcore")
+	// ErrNotInDump means a physical address lies in no PT_LOAD.
+	ErrNotInDump = errors.New("physical address not in the dump")
+	// ErrTruncated means a PT_LOAD extends past the end of the file.
+	ErrTruncated = errors.New("dump is truncated")
+)
+
+// FormatError is a malformed structure at a file offset.
+type FormatError struct {
+	Offset int64
+	Msg    string
+}
+
+func (e *FormatError) Error() string { return fmt.Sprintf("offset %#x: %s", e.Offset, e.Msg) }
+
+// Segment is one PT_LOAD: physical memory [Paddr, Paddr+Memsz) of which the
+// first Filesz bytes are in the file at Off (the rest reads as zeros).
+type Segment struct {
+	Paddr, Vaddr, Off, Filesz, Memsz uint64
+	// Lost counts the bytes after Filesz that the header promised in the
+	// file but a truncated file lacks; reading them is an error, not zeros.
+	Lost uint64
+}
+
+// File is an open vmcore.
+type File struct {
+	Name      string
+	Class     elf.Class
+	ByteOrder binary.ByteOrder
+	Machine   elf.Machine
+	Loads     []Segment // sorted by Paddr
+	Notes     []Note
+	// Warnings are problems that leave the dump partly readable, such as
+	// truncation: reads of what is present still work.
+	Warnings []error
+
+	r      io.ReaderAt
+	size   int64
+	closer io.Closer
+}
+
+// Open opens a vmcore file; Close closes it.
+func Open(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	d, err := New(f, st.Size(), path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	d.closer = f
+	return d, nil
+}
+
+// Close closes the file if Open opened it.
+func (f *File) Close() error {
+	if f.closer != nil {
+		return f.closer.Close()
+	}
+	return nil
+}
+
+// New reads the headers and notes of a vmcore held by r (size bytes long).
+func New(r io.ReaderAt, size int64, name string) (*File, error) {
+	ef, err := elf.NewFile(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", name, ErrNotVmcore, err)
+	}
+	if ef.Type != elf.ET_CORE {
+		return nil, fmt.Errorf("%s: %w: ELF type %v, want ET_CORE", name, ErrNotVmcore, ef.Type)
+	}
+	f := &File{Name: name, Class: ef.Class, ByteOrder: ef.ByteOrder, Machine: ef.Machine, r: r, size: size}
+	for i, p := range ef.Progs {
+		switch p.Type {
+		case elf.PT_LOAD:
+			if p.Filesz > p.Memsz {
+				return nil, fmt.Errorf("%s: program header %d: %w", name, i, &FormatError{int64(p.Off), fmt.Sprintf("p_filesz %#x > p_memsz %#x", p.Filesz, p.Memsz)})
+			}
+			s := Segment{Paddr: p.Paddr, Vaddr: p.Vaddr, Off: p.Off, Filesz: p.Filesz, Memsz: p.Memsz}
+			if end := p.Off + p.Filesz; end < p.Off || end > uint64(size) {
+				have := uint64(0)
+				if p.Off < uint64(size) {
+					have = uint64(size) - p.Off
+				}
+				f.Warnings = append(f.Warnings, fmt.Errorf("%s: %w: PT_LOAD %d (physical %#x-%#x) wants file bytes %#x-%#x, the file ends at %#x: %d bytes missing",
+					name, ErrTruncated, i, p.Paddr, p.Paddr+p.Memsz, p.Off, p.Off+p.Filesz, size, p.Filesz-have))
+				s.Filesz, s.Lost = have, p.Filesz-have
+			}
+			f.Loads = append(f.Loads, s)
+		case elf.PT_NOTE:
+			if p.Off+p.Filesz > uint64(size) || p.Filesz > 64<<20 {
+				return nil, fmt.Errorf("%s: %w", name, &FormatError{int64(p.Off), fmt.Sprintf("PT_NOTE of %#x bytes past the end of the file (%#x)", p.Filesz, size)})
+			}
+			data := make([]byte, p.Filesz)
+			if _, err := r.ReadAt(data, int64(p.Off)); err != nil {
+				return nil, fmt.Errorf("%s: reading PT_NOTE at %#x: %w", name, p.Off, err)
+			}
+			notes, err := ParseNotes(data, f.ByteOrder)
+			if err != nil {
+				var fe *FormatError
+				if errors.As(err, &fe) {
+					fe.Offset += int64(p.Off)
+				}
+				return nil, fmt.Errorf("%s: PT_NOTE %d: %w", name, i, err)
+			}
+			f.Notes = append(f.Notes, notes...)
+		}
+	}
+	if len(f.Loads) == 0 {
+		return nil, fmt.Errorf("%s: %w: no PT_LOAD segments", name, ErrNotVmcore)
+	}
+	sort.Slice(f.Loads, func(i, j int) bool { return f.Loads[i].Paddr < f.Loads[j].Paddr })
+	return f, nil
+}
+
+// ReadPhys fills p from physical address addr; reads may span segments
+// that are contiguous in physical memory.
+func (f *File) ReadPhys(p []byte, addr uint64) error {
+	for len(p) > 0 {
+		s := f.segment(addr)
+		if s == nil {
+			return fmt.Errorf("%w: %#x", ErrNotInDump, addr)
+		}
+		in := addr - s.Paddr
+		n := uint64(len(p))
+		if rem := s.Memsz - in; n > rem {
+			n = rem
+		}
+		chunk := p[:n]
+		if in < s.Filesz+s.Lost && in+n > s.Filesz {
+			return fmt.Errorf("%w: physical %#x lies past the end of the file", ErrTruncated, max(addr, s.Paddr+s.Filesz))
+		}
+		if in < s.Filesz {
+			fileN := min(n, s.Filesz-in)
+			if _, err := f.r.ReadAt(chunk[:fileN], int64(s.Off+in)); err != nil {
+				return fmt.Errorf("reading physical %#x at file offset %#x: %w", addr, s.Off+in, err)
+			}
+			clear(chunk[fileN:])
+		} else {
+			clear(chunk)
+		}
+		p, addr = p[n:], addr+n
+	}
+	return nil
+}
+
+func (f *File) segment(addr uint64) *Segment {
+	i := sort.Search(len(f.Loads), func(i int) bool { return f.Loads[i].Paddr+f.Loads[i].Memsz > addr })
+	if i < len(f.Loads) && f.Loads[i].Paddr <= addr {
+		return &f.Loads[i]
+	}
+	return nil
+}
+
+// RAMBytes is the physical memory the PT_LOADs describe.
+func (f *File) RAMBytes() uint64 {
+	var n uint64
+	for _, s := range f.Loads {
+		n += s.Memsz
+	}
+	return n
+}
+
+// PRStatus returns the NT_PRSTATUS descriptors of the CORE notes, one per
+// CPU that saved its registers, in note order (CPU order).
+func (f *File) PRStatus() [][]byte {
+	var out [][]byte
+	for _, n := range f.Notes {
+		if n.Name == "CORE" && n.Type == uint32(elf.NT_PRSTATUS) {
+			out = append(out, n.Desc)
+		}
+	}
+	return out
+}
+
+// VMCOREINFO returns the VMCOREINFO note's text.
+func (f *File) VMCOREINFO() ([]byte, bool) {
+	for _, n := range f.Notes {
+		if n.Name == "VMCOREINFO" {
+			return n.Desc, true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,173 @@
+package dump
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kdumpkit/kdumpkit/analyze/dump/dumptest"
+)
+
+func core(class elf.Class, bo binary.ByteOrder) *dumptest.Core {
+	ram1 := bytes.Repeat([]byte{0x11}, 0x2000)
+	ram2 := bytes.Repeat([]byte{0x22}, 0x1000)
+	return &dumptest.Core{Class: class, ByteOrder: bo, Machine: elf.EM_ARM,
+		Notes: []dumptest.Note{
+			{Name: "CORE", Type: uint32(elf.NT_PRSTATUS), Desc: make([]byte, 148)},
+			{Name: "VMCOREINFO", Desc: []byte("OSRELEASE=6.1.0\nPAGESIZE=4096\n")},
+		},
+		// Out of order on purpose; the second is contiguous with the first
+		// and has a zero-filled tail (memsz > filesz).
+		Loads: []dumptest.Load{
+			{Paddr: 0x60002000, Vaddr: 0x80002000, Data: ram2, Memsz: 0x2000},
+			{Paddr: 0x60000000, Vaddr: 0x80000000, Data: ram1},
+		}}
+}
+
+func open(t *testing.T, b []byte) *File {
+	t.Helper()
+	f, err := New(bytes.NewReader(b), int64(len(b)), "test.vmcore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestReadPhysBothClassesAndOrders(t *testing.T) {
+	for _, c := range []struct {
+		class elf.Class
+		bo    binary.ByteOrder
+	}{{elf.ELFCLASS32, binary.LittleEndian}, {elf.ELFCLASS64, binary.LittleEndian}, {elf.ELFCLASS32, binary.BigEndian}, {elf.ELFCLASS64, binary.BigEndian}} {
+		f := open(t, core(c.class, c.bo).Bytes())
+		if f.Class != c.class || f.ByteOrder != c.bo || f.Machine != elf.EM_ARM {
+			t.Errorf("%v %v: got %v %v %v", c.class, c.bo, f.Class, f.ByteOrder, f.Machine)
+		}
+		buf := make([]byte, 8)
+		// Across the boundary of the two segments.
+		if err := f.ReadPhys(buf, 0x60001ffc); err != nil || !bytes.Equal(buf, []byte{0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22}) {
+			t.Errorf("%v: cross-segment read %x, %v", c.class, buf, err)
+		}
+		// In the zero-filled tail.
+		if err := f.ReadPhys(buf, 0x60003ff8); err != nil || !bytes.Equal(buf, make([]byte, 8)) {
+			t.Errorf("tail read %x, %v", buf, err)
+		}
+		if err := f.ReadPhys(buf, 0x60003ffc); !errors.Is(err, ErrNotInDump) || !strings.Contains(err.Error(), "0x60004000") {
+			t.Errorf("read past the end: %v", err)
+		}
+		if len(f.PRStatus()) != 1 || f.RAMBytes() != 0x4000 {
+			t.Errorf("prstatus %d, ram %#x", len(f.PRStatus()), f.RAMBytes())
+		}
+		if vi, ok := f.VMCOREINFO(); !ok || !strings.HasPrefix(string(vi), "OSRELEASE=6.1.0") {
+			t.Errorf("vmcoreinfo %q", vi)
+		}
+	}
+}
+
+func TestTruncatedDumpWarnsAndRefusesMissingBytes(t *testing.T) {
+	b := core(elf.ELFCLASS32, binary.LittleEndian).Bytes()
+	b = b[:len(b)-0x800] // the last segment (ram1) loses its end
+	f := open(t, b)
+	if len(f.Warnings) != 1 || !errors.Is(f.Warnings[0], ErrTruncated) || !strings.Contains(f.Warnings[0].Error(), "2048 bytes missing") {
+		t.Fatalf("warnings %v", f.Warnings)
+	}
+	buf := make([]byte, 4)
+	if err := f.ReadPhys(buf, 0x60000000); err != nil {
+		t.Errorf("present bytes unreadable: %v", err)
+	}
+	if err := f.ReadPhys(buf, 0x60001900); !errors.Is(err, ErrTruncated) {
+		t.Errorf("missing bytes read as %x, %v", buf, err)
+	}
+}
+
+func TestNotAVmcore(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"text":       []byte("this is not an ELF file at all, just text"),
+		"empty":      nil,
+		"executable": exe(),
+	} {
+		if _, err := New(bytes.NewReader(b), int64(len(b)), name); !errors.Is(err, ErrNotVmcore) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "x")
+	os.WriteFile(p, []byte("nope"), 0o644)
+	if _, err := Open(p); !errors.Is(err, ErrNotVmcore) || !strings.Contains(err.Error(), p) {
+		t.Errorf("Open: %v", err)
+	}
+}
+
+func exe() []byte {
+	b := core(elf.ELFCLASS32, binary.LittleEndian).Bytes()
+	binary.LittleEndian.PutUint16(b[16:], uint16(elf.ET_EXEC))
+	return b
+}
+
+func TestParseNotesRejectsOverrun(t *testing.T) {
+	b := dumptest.NoteBytes(binary.LittleEndian, []dumptest.Note{{Name: "CORE", Type: 1, Desc: make([]byte, 16)}})
+	binary.LittleEndian.PutUint32(b[4:], 1000)
+	var fe *FormatError
+	if _, err := ParseNotes(b, binary.LittleEndian); !errors.As(err, &fe) || fe.Offset != 0 {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestReferenceDump reads the ARM32 reference vmcore when it is present.
+func TestReferenceDump(t *testing.T) {
+	p := refPath("vmcore")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("no reference dump at %s (made by shared/tools/reference-vmcore.sh)", p)
+	}
+	f, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Class != elf.ELFCLASS32 || f.Machine != elf.EM_ARM || len(f.PRStatus()) != 1 || len(f.Warnings) != 0 {
+		t.Errorf("class %v machine %v prstatus %d warnings %v", f.Class, f.Machine, len(f.PRStatus()), f.Warnings)
+	}
+	if vi, ok := f.VMCOREINFO(); !ok || !bytes.Contains(vi, []byte("OSRELEASE=6.1")) {
+		t.Errorf("VMCOREINFO %.60q", vi)
+	}
+}
+
+func refPath(name string) string {
+	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "kdk-reference")
+	}
+	return filepath.Join(dir, name)
+}
+
+func FuzzNew(f *testing.F) {
+	f.Add(core(elf.ELFCLASS32, binary.LittleEndian).Bytes())
+	f.Add(core(elf.ELFCLASS64, binary.BigEndian).Bytes())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := New(bytes.NewReader(b), int64(len(b)), "fuzz")
+		if err != nil {
+			return
+		}
+		buf := make([]byte, 64)
+		for _, s := range d.Loads {
+			d.ReadPhys(buf, s.Paddr)
+			d.ReadPhys(buf, s.Paddr+s.Memsz-1)
+		}
+	})
+}
+
+func FuzzParseNotes(f *testing.F) {
+	f.Add(dumptest.NoteBytes(binary.LittleEndian, []dumptest.Note{{Name: "CORE", Type: 1, Desc: make([]byte, 148)}, {Name: "VMCOREINFO", Desc: []byte("A=1\n")}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		notes, _ := ParseNotes(b, binary.LittleEndian)
+		for _, n := range notes {
+			if len(n.Desc) > len(b) {
+				t.Fatal("desc longer than input")
+			}
+		}
+	})
+}
