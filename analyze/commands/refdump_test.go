@@ -176,7 +176,14 @@ func openReference(t testing.TB) (*Session, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { img.Close() })
-	core := openRefCore(t, filepath.Join(dir, "vmcore"))
+	core, warns, err := OpenVmcore(filepath.Join(dir, "vmcore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { core.Close() })
+	for _, w := range warns {
+		t.Errorf("vmcore warning: %v", w)
+	}
 	s, err := NewSession(img, core, nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)

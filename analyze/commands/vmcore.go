@@ -1,0 +1,74 @@
+package commands
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/kdumpkit/kdumpkit/analyze/arch"
+	"github.com/kdumpkit/kdumpkit/analyze/dump"
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
+)
+
+// Vmcore is an ELF vmcore opened through analyze/dump and analyze/arch,
+// seen as the Dump the commands need.
+type Vmcore struct {
+	File *dump.File
+	Mem  *arch.Memory
+	cpus []kernel.CPUState
+	info map[string]string
+}
+
+// OpenVmcore opens path and sets up virtual reads and the CPU notes.
+// Problems that leave the dump partly readable (a truncated file, an
+// undecodable CPU note) are returned as warnings.
+func OpenVmcore(path string) (*Vmcore, []error, error) {
+	f, err := dump.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	mem, err := arch.NewMemory(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	v := &Vmcore{File: f, Mem: mem, info: mem.Info.Map()}
+	warns := append([]error(nil), f.Warnings...)
+	for i, desc := range f.PRStatus() {
+		r, err := mem.Arch.PRStatus(desc, f.ByteOrder)
+		if err != nil {
+			warns = append(warns, fmt.Errorf("%s: NT_PRSTATUS %d: %w", path, i, err))
+			continue
+		}
+		// Notes come in CPU order (crash_notes is per CPU, online ones only).
+		v.cpus = append(v.cpus, kernel.CPUState{CPU: i, PID: r.PID, Regs: r.Regs})
+	}
+	return v, warns, nil
+}
+
+// Close closes the file.
+func (v *Vmcore) Close() error { return v.File.Close() }
+
+// ReadVirt reads kernel virtual memory.
+func (v *Vmcore) ReadVirt(addr uint64, buf []byte) error { return v.Mem.ReadVirt(addr, buf) }
+
+// Path is the file name given to OpenVmcore.
+func (v *Vmcore) Path() string { return v.File.Name }
+
+// Machine is the dump's ELF machine.
+func (v *Vmcore) Machine() elf.Machine { return v.File.Machine }
+
+// ByteOrder is the dump's byte order.
+func (v *Vmcore) ByteOrder() binary.ByteOrder { return v.File.ByteOrder }
+
+// PtrSize is the kernel's pointer size.
+func (v *Vmcore) PtrSize() int { return v.Mem.Arch.PtrSize() }
+
+// CPUs are the CPUs with an NT_PRSTATUS note.
+func (v *Vmcore) CPUs() []kernel.CPUState { return v.cpus }
+
+// VMCOREINFO is the parsed note as key=value pairs.
+func (v *Vmcore) VMCOREINFO() map[string]string { return v.info }
+
+// RAMBytes is the memory the PT_LOADs cover.
+func (v *Vmcore) RAMBytes() uint64 { return v.File.RAMBytes() }
