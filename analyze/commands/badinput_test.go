@@ -20,7 +20,7 @@ func TestOtherArchVmlinux(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer img.Close()
-	core := openRefCore(t, filepath.Join(dir, "vmcore"))
+	core := openVmcore(t, filepath.Join(dir, "vmcore"))
 	_, err = NewSession(img, core, nil, io.Discard)
 	if !errors.Is(err, ErrMachineMismatch) || !strings.Contains(err.Error(), "EM_ARM") || !strings.Contains(err.Error(), "EM_X86_64") {
 		t.Errorf("x86-64 vmlinux on an ARM vmcore: err = %v, want ErrMachineMismatch naming both", err)
@@ -48,8 +48,8 @@ func TestMismatchedBuildID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer img.Close()
-	core := openRefCore(t, filepath.Join(dir, "vmcore"))
-	core.info["BUILD-ID"] = strings.Repeat("ab", 20)
+	core := openVmcore(t, filepath.Join(dir, "vmcore"))
+	core.VMCOREINFO()["BUILD-ID"] = strings.Repeat("ab", 20)
 	_, err = NewSession(img, core, nil, io.Discard)
 	if !errors.Is(err, symbols.ErrBuildIDMismatch) || !strings.Contains(err.Error(), strings.Repeat("ab", 20)) {
 		t.Errorf("mismatched vmlinux: err = %v, want ErrBuildIDMismatch showing both IDs", err)
@@ -66,7 +66,7 @@ func TestNoDWARF(t *testing.T) {
 	}
 	defer img.Close()
 	img.Types = nil // as a vmlinux built without CONFIG_DEBUG_INFO
-	core := openRefCore(t, filepath.Join(dir, "vmcore"))
+	core := openVmcore(t, filepath.Join(dir, "vmcore"))
 	s, err := NewSession(img, core, nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func BenchmarkReferenceSession(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer img.Close()
-		s, err := NewSession(img, openRefCore(b, filepath.Join(dir, "vmcore")), nil, io.Discard)
+		s, err := NewSession(img, openVmcore(b, filepath.Join(dir, "vmcore")), nil, io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,8 +15,8 @@ import (
 // checks it against the vmlinux symtab.
 func TestReferenceKallsyms(t *testing.T) {
 	s, dir := openReference(t)
-	core := openRefCore(t, filepath.Join(dir, "vmcore"))
-	ks, err := symbols.FromKallsyms(core, core.info, binary.LittleEndian, 4)
+	core := openVmcore(t, filepath.Join(dir, "vmcore"))
+	ks, err := symbols.FromKallsyms(core, core.VMCOREINFO(), binary.LittleEndian, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestReferenceKallsyms(t *testing.T) {
 
 func TestReferenceWithoutVmlinux(t *testing.T) {
 	dir := referenceDir(t)
-	core := openRefCore(t, filepath.Join(dir, "vmcore"))
+	core := openVmcore(t, filepath.Join(dir, "vmcore"))
 	img, err := KallsymsImage(core)
 	if err != nil {
 		t.Fatal(err)

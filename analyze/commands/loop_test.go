@@ -11,12 +11,12 @@ import (
 
 // patchedCore overlays 32-bit words on the reference dump (fault injection).
 type patchedCore struct {
-	*refCore
+	*Vmcore
 	words map[uint64]uint32
 }
 
 func (p patchedCore) ReadVirt(addr uint64, buf []byte) error {
-	if err := p.refCore.ReadVirt(addr, buf); err != nil {
+	if err := p.Vmcore.ReadVirt(addr, buf); err != nil {
 		return err
 	}
 	for a, w := range p.words {
@@ -45,7 +45,7 @@ func TestReferenceTaskListLoop(t *testing.T) {
 	if err != nil || t5 == 0 || t10 == 0 {
 		t.Fatalf("setup: %v %#x %#x", err, t5, t10)
 	}
-	core := openRefCore(t, filepath.Join(dir, "vmcore"))
+	core := openVmcore(t, filepath.Join(dir, "vmcore"))
 	bad := patchedCore{core, map[uint64]uint32{t10 + uint64(off): uint32(t5 + uint64(off))}}
 	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
 	if err != nil {
