@@ -146,3 +146,42 @@ func TestReferencePsPIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceLogTail: the log's tail is what the console printed from the
+// panic on: the same lines with the same timestamps, in order, through the
+// console's last line before "Loading crashdump kernel" and beyond it to
+// the kernel's last message.
+func TestReferenceLogTail(t *testing.T) {
+	s, dir := openReference(t)
+	if s.Printk == nil {
+		t.Skip("no printk reader wired into this session yet")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "console.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := string(b)
+	start := strings.Index(console, "Kernel panic - not syncing")
+	end := strings.Index(console, "Bye!")
+	if start < 0 || end < start {
+		t.Fatal("console.log: no panic ... Bye! section")
+	}
+	start = strings.LastIndex(console[:start], "\n") + 1
+	var want []string
+	for _, line := range strings.Split(console[start:end+len("Bye!")], "\n") {
+		if line = strings.TrimRight(line, "\r "); strings.HasPrefix(line, "[") {
+			want = append(want, line)
+		}
+	}
+	out := run(t, s, "log")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) < len(want) {
+		t.Fatalf("log has %d lines, the console's panic section %d", len(lines), len(want))
+	}
+	got := lines[len(lines)-len(want):]
+	for i := range want {
+		if strings.TrimRight(got[i], " ") != want[i] {
+			t.Errorf("log tail line %d = %q, console %q", i, got[i], want[i])
+		}
+	}
+}
