@@ -30,7 +30,7 @@ func openReference(t testing.TB) (*Session, string) {
 	}
 	t.Cleanup(func() { img.Close() })
 	core := openVmcore(t, filepath.Join(dir, "vmcore"))
-	s, err := NewSession(img, core, nil, io.Discard)
+	s, err := NewSession(img, core, core.Printk(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,12 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
+	"github.com/kdumpkit/kdumpkit/analyze/printk"
 )
 
 // Vmcore is an ELF vmcore opened through analyze/dump and analyze/arch,
@@ -72,3 +74,29 @@ func (v *Vmcore) VMCOREINFO() map[string]string { return v.info }
 
 // RAMBytes is the memory the PT_LOADs cover.
 func (v *Vmcore) RAMBytes() uint64 { return v.File.RAMBytes() }
+
+// Printk returns a reader of the dump's kernel log (analyze/printk, from
+// VMCOREINFO alone), reading the ring once and keeping the records.
+// Records the ring could not give are reported as one error beside the
+// records that were read.
+func (v *Vmcore) Printk() func() ([]LogRecord, error) {
+	var once sync.Once
+	var recs []LogRecord
+	var err error
+	return func() ([]LogRecord, error) {
+		once.Do(func() {
+			log, rerr := printk.Read(v.Mem, v.File.ByteOrder, v.PtrSize(), v.Mem.Info)
+			if rerr != nil {
+				err = fmt.Errorf("%s: %w", v.Path(), rerr)
+				return
+			}
+			for _, r := range log.Records {
+				recs = append(recs, LogRecord{Seq: r.Seq, TimeNS: r.TimeNS, Level: r.Level, Text: r.Text})
+			}
+			if len(log.Warnings) > 0 {
+				err = fmt.Errorf("%d record problem(s), first: %s", len(log.Warnings), log.Warnings[0])
+			}
+		})
+		return recs, err
+	}
+}
