@@ -31,7 +31,8 @@ func BenchmarkReferenceSession(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer img.Close()
-		s, err := NewSession(img, openVmcore(b, filepath.Join(dir, "vmcore")), nil, io.Discard)
+		core := openVmcore(b, filepath.Join(dir, "vmcore"))
+		s, err := NewSession(img, core, core.Printk(), io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}
