@@ -131,6 +131,13 @@ func (r *reader) bulk(addr, n uint64, what string) []byte {
 		r.keep(fmt.Errorf("%s: %d bytes at %#x is not a plausible size", what, n, addr))
 		return nil
 	}
+	// Probe the last byte first: a corrupt size then fails before a big
+	// allocation.
+	var probe [1]byte
+	if err := r.m.ReadVirt(addr+n-1, probe[:]); n > 0 && err != nil {
+		r.keep(fmt.Errorf("%s: %d bytes at %#x: %w", what, n, addr, err))
+		return nil
+	}
 	b := make([]byte, n)
 	if err := r.m.ReadVirt(addr, b); err != nil {
 		r.keep(fmt.Errorf("%s: %w", what, err))
