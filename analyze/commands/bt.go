@@ -14,8 +14,8 @@ import (
 // BTFrame is one backtrace frame.
 type BTFrame struct {
 	N        int    `json:"n"`
-	SP       uint32 `json:"sp"`
-	PC       uint32 `json:"pc"`
+	SP       Addr   `json:"sp"`
+	PC       Addr   `json:"pc"`
 	Function string `json:"function"`
 	Offset   uint64 `json:"offset"`
 	// Regs are the exception-frame registers printed after this frame
@@ -28,7 +28,7 @@ type BTFrame struct {
 // BT is one task's backtrace.
 type BT struct {
 	PID     int       `json:"pid"`
-	Task    uint64    `json:"task"`
+	Task    Addr      `json:"task"`
 	CPU     int       `json:"cpu"`
 	Command string    `json:"command"`
 	Start   string    `json:"registers_from"`
@@ -38,7 +38,7 @@ type BT struct {
 
 // Backtrace unwinds one task; full adds each frame's stack words.
 func (s *Session) Backtrace(t kernel.Task, full bool) (BT, error) {
-	out := BT{PID: t.PID, Task: t.Addr, CPU: t.CPU, Command: t.Comm}
+	out := BT{PID: t.PID, Task: Addr(t.Addr), CPU: t.CPU, Command: t.Comm}
 	if s.Unwind == nil {
 		return out, fmt.Errorf("bt: no unwinder for %s images", s.Machine)
 	}
@@ -48,7 +48,7 @@ func (s *Session) Backtrace(t kernel.Task, full bool) (BT, error) {
 	}
 	out.Start = bt.Start
 	for i, f := range bt.Frames {
-		fr := BTFrame{N: i, SP: f.SP, PC: f.PC}
+		fr := BTFrame{N: i, SP: Addr(f.SP), PC: Addr(f.PC)}
 		if sym, _, err := s.Kernel.Syms.At(uint64(f.Lookup)); err == nil {
 			fr.Function, fr.Offset = sym.Name, uint64(f.PC)-sym.Addr
 		} else {
@@ -195,7 +195,7 @@ func writeBT(w io.Writer, b BT) {
 		fmt.Fprintf(w, "%3s [%08x] %s at %08x\n", "#"+strconv.Itoa(f.N), f.SP, f.Function, f.PC)
 		if len(f.Words) > 0 {
 			for i := 0; i < len(f.Words); i += 4 {
-				fmt.Fprintf(w, "    %08x:", f.SP+uint32(4*i))
+				fmt.Fprintf(w, "    %08x:", uint64(f.SP)+uint64(4*i))
 				for _, v := range f.Words[i:min(i+4, len(f.Words))] {
 					fmt.Fprintf(w, " %08x", v)
 				}

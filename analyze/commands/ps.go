@@ -16,7 +16,7 @@ type PSEntry struct {
 	PID    int     `json:"pid"`
 	PPID   int     `json:"ppid"`
 	CPU    int     `json:"cpu"`
-	Task   uint64  `json:"task"`
+	Task   Addr    `json:"task"`
 	State  string  `json:"state"`
 	MemPct float64 `json:"mem_percent"`
 	VSZKB  uint64  `json:"vsz_kb"`
@@ -40,7 +40,7 @@ func (s *Session) PS() ([]PSEntry, []error) {
 	out := make([]PSEntry, 0, len(tasks))
 	for _, t := range tasks {
 		e := PSEntry{
-			Active: active[t.Addr], PID: t.PID, PPID: t.PPID, CPU: t.CPU, Task: t.Addr,
+			Active: active[t.Addr], PID: t.PID, PPID: t.PPID, CPU: t.CPU, Task: Addr(t.Addr),
 			State: t.StateName(), VSZKB: t.Total * page / 1024, RSSKB: t.RSS * page / 1024,
 			Comm: t.Comm, Kernel: t.IsKernelThread(),
 		}

@@ -29,7 +29,7 @@ type SysInfo struct {
 	Panic       string   `json:"panic,omitempty"`
 	PID         int      `json:"pid"`
 	Command     string   `json:"command,omitempty"`
-	Task        uint64   `json:"task,omitempty"`
+	Task        Addr     `json:"task,omitempty"`
 	CPU         int      `json:"cpu"`
 	State       string   `json:"state,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
@@ -77,7 +77,7 @@ func (s *Session) Sys() SysInfo {
 	if p.Warning != nil {
 		warn(p.Warning)
 	}
-	si.PID, si.Command, si.Task, si.CPU = p.Task.PID, p.Task.Comm, p.Task.Addr, p.CPU
+	si.PID, si.Command, si.Task, si.CPU = p.Task.PID, p.Task.Comm, Addr(p.Task.Addr), p.CPU
 	si.State = p.Task.StateLong() + " (PANIC)"
 	return si
 }
