@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/kdumpkit/kdumpkit/analyze/commands"
+)
+
+// runAnalyze is `kdumpkit analyze [-c "cmd; cmd"] [-i FILE] [--json]
+// VMLINUX VMCORE`, crash's argument order: batch commands when -c or -i is
+// given, else the interactive prompt.
+func runAnalyze(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cmds := fs.String("c", "", "run these commands (separated by ';') and exit")
+	file := fs.String("i", "", "run the commands in FILE, one a line, and exit")
+	asJSON := fs.Bool("json", false, "print sys, ps, bt and log as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kdumpkit analyze [-c \"cmd; cmd\"] [-i FILE] [--json] VMLINUX VMCORE")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return fmt.Errorf("analyze: want VMLINUX and VMCORE, got %d arguments", fs.NArg())
+	}
+	dump, warns, err := commands.OpenVmcore(fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	defer dump.Close()
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "WARNING: %v\n", w)
+	}
+	img, err := commands.LoadImage(fs.Arg(0), cacheDir(), dump.Machine())
+	if err != nil {
+		return err
+	}
+	defer img.Close()
+	s, err := commands.NewSession(img, dump, dump.Printk(), stderr)
+	if err != nil {
+		return err
+	}
+	s.JSON = *asJSON
+	batch := *cmds != "" || *file != ""
+	if *file != "" {
+		if err := s.RunFile(*file, stdout, stderr); err != nil && !errors.Is(err, commands.ErrQuit) {
+			return err
+		}
+	}
+	if *cmds != "" {
+		if err := s.Exec(*cmds, stdout, stderr); err != nil && !errors.Is(err, commands.ErrQuit) {
+			return err
+		}
+	}
+	if batch {
+		return nil
+	}
+	// The banner crash prints before its first prompt.
+	if err := s.Exec("sys", stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, err)
+	}
+	fmt.Fprintln(stdout)
+	return s.Prompt(stdin, stdout, stderr, historyPath())
+}
+
+// cacheDir is $XDG_CACHE_HOME/kdumpkit (default ~/.cache/kdumpkit), where
+// the DWARF name index and the prompt history are kept.
+func cacheDir() string {
+	dir := os.Getenv("XDG_CACHE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(dir, "kdumpkit")
+}
+
+func historyPath() string {
+	if d := cacheDir(); d != "" {
+		return filepath.Join(d, "analyze_history")
+	}
+	return ""
+}
