@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func reference(t *testing.T) (vmlinux, vmcore string) {
+	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "kdk-reference")
+	}
+	vmlinux, vmcore = filepath.Join(dir, "vmlinux"), filepath.Join(dir, "vmcore")
+	for _, p := range []string{vmlinux, vmcore} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("reference dump absent (%v)", err)
+		}
+	}
+	return vmlinux, vmcore
+}
+
+func TestAnalyzeUsage(t *testing.T) {
+	var out, errw bytes.Buffer
+	if err := runAnalyze([]string{"only-one"}, io.NopCloser(strings.NewReader("")), &out, &errw); err == nil {
+		t.Error("one argument: no error")
+	}
+	if !strings.Contains(errw.String(), "VMLINUX VMCORE") {
+		t.Errorf("usage not shown: %q", errw.String())
+	}
+	if err := runAnalyze([]string{"/nonexistent/vmlinux", "/nonexistent/vmcore"}, io.NopCloser(strings.NewReader("")), &out, &errw); err == nil || !strings.Contains(err.Error(), "/nonexistent/vmcore") {
+		t.Errorf("missing files: err = %v, want one naming the vmcore", err)
+	}
+}
+
+func TestAnalyzeBatch(t *testing.T) {
+	vmlinux, vmcore := reference(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	var out, errw bytes.Buffer
+	if err := runAnalyze([]string{"-c", "sys; bt | grep -c sysrq", vmlinux, vmcore}, io.NopCloser(strings.NewReader("")), &out, &errw); err != nil {
+		t.Fatalf("%v\n%s", err, errw.String())
+	}
+	if !strings.Contains(out.String(), `PANIC: "sysrq triggered crash"`) || !strings.Contains(out.String(), "\n3\n") {
+		t.Errorf("-c output:\n%s", out.String())
+	}
+	file := filepath.Join(t.TempDir(), "cmds")
+	if err := os.WriteFile(file, []byte("# comment\nps\nlog | tail -1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := runAnalyze([]string{"-i", file, vmlinux, vmcore}, io.NopCloser(strings.NewReader("")), &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "   PID    PPID") || !strings.HasSuffix(out.String(), "Bye!\n") {
+		t.Errorf("-i output:\n%s", out.String())
+	}
+	out.Reset()
+	if err := runAnalyze([]string{"--json", "-c", "ps", vmlinux, vmcore}, io.NopCloser(strings.NewReader("")), &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) < 10 {
+		t.Errorf("--json ps: %v, %d rows", err, len(rows))
+	}
+}
+
+func TestAnalyzePrompt(t *testing.T) {
+	vmlinux, vmcore := reference(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	var out, errw bytes.Buffer
+	in := io.NopCloser(strings.NewReader("set -p\nq\n"))
+	if err := runAnalyze([]string{vmlinux, vmcore}, in, &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	// The banner is sys, then the prompt answers set -p.
+	if !strings.Contains(out.String(), "RELEASE:") || !strings.Contains(out.String(), "STATE: TASK_RUNNING (PANIC)") {
+		t.Errorf("prompt session:\n%s", out.String())
+	}
+}
