@@ -1,0 +1,297 @@
+package capture
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var vmcore = bytes.Repeat([]byte("vmcore-bytes-0123456789abcdef\n"), 100000) // ~3 MiB
+
+func src() Source {
+	return Source{Vmcore: bytes.NewReader(vmcore), VmcoreSize: int64(len(vmcore)), Dmesg: []byte("[    0.000000] Booting Linux\n"), Release: "6.1.0"}
+}
+
+func shaOf(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
+// fullDisk fails with ENOSPC once limit bytes were written.
+type fullDisk struct {
+	f     *os.File
+	limit int64
+	n     int64
+	short bool // return a short write with no error instead
+}
+
+func (w *fullDisk) Write(p []byte) (int, error) {
+	if w.n+int64(len(p)) > w.limit {
+		k := w.limit - w.n
+		w.f.Write(p[:k])
+		w.n += k
+		if w.short {
+			return int(k), nil
+		}
+		return int(k), &os.PathError{Op: "write", Path: w.f.Name(), Err: syscall.ENOSPC}
+	}
+	w.n += int64(len(p))
+	return w.f.Write(p)
+}
+func (w *fullDisk) Close() error { return w.f.Close() }
+
+func looksComplete(t *testing.T, dir string) []string {
+	t.Helper()
+	var names []string
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.Name() == VmcoreName || e.Name() == ManifestName {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+func TestFallbackOnFullTarget(t *testing.T) {
+	for _, short := range []bool{false, true} {
+		full, good := t.TempDir(), t.TempDir()
+		first := &DirTarget{Label: "9p:/dump", Dir: full, Create: func(p string) (io.WriteCloser, error) {
+			f, err := os.Create(p)
+			return &fullDisk{f: f, limit: 1 << 20, short: short}, err
+		}}
+		var console bytes.Buffer
+		m, err := Save(context.Background(), src(), []Target{first, &DirTarget{Label: "dir:/mnt", Dir: good}}, &console)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Target != "dir:/mnt" {
+			t.Errorf("saved on %s", m.Target)
+		}
+		if got := looksComplete(t, full); len(got) != 0 {
+			t.Errorf("short=%v: the full target keeps %v", short, got)
+		}
+		if ents, _ := os.ReadDir(full); len(ents) != 0 {
+			t.Errorf("short=%v: the full target keeps %v (dmesg.txt without a vmcore misleads)", short, ents)
+		}
+		want := "capture: target 9p:/dump failed: write vmcore: "
+		if !strings.Contains(console.String(), want) || !strings.Contains(console.String(), "; trying dir:/mnt") {
+			t.Errorf("console:\n%s", console.String())
+		}
+		if !short && !strings.Contains(console.String(), "no space left on device") {
+			t.Errorf("console does not name ENOSPC:\n%s", console.String())
+		}
+		got, err := ReadManifest(good)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := got.File(VmcoreName); f.SHA256 != shaOf(vmcore) || f.Size != int64(len(vmcore)) {
+			t.Errorf("manifest %+v", got)
+		}
+	}
+}
+
+// badSource fails reading at an offset, like a flaky /proc/vmcore.
+type badSource struct{ at int64 }
+
+func (b badSource) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > b.at {
+		n := max(0, int(b.at-off))
+		copy(p, vmcore[off:off+int64(n)])
+		return n, syscall.EIO
+	}
+	return copy(p, vmcore[off:]), nil
+}
+
+func TestSourceReadErrorNeverLooksComplete(t *testing.T) {
+	dirs := []string{t.TempDir(), t.TempDir()}
+	s := src()
+	s.Vmcore = badSource{at: 2 << 20}
+	var console bytes.Buffer
+	_, err := Save(context.Background(), s, []Target{&DirTarget{Label: "a", Dir: dirs[0]}, &DirTarget{Label: "b", Dir: dirs[1]}}, &console)
+	if !errors.Is(err, ErrAllTargetsFailed) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, d := range dirs {
+		if ents, _ := os.ReadDir(d); len(ents) != 0 {
+			t.Errorf("%s keeps %v", d, ents)
+		}
+	}
+	if !strings.Contains(console.String(), "reading the vmcore at offset 0x200000: input/output error") ||
+		!strings.Contains(console.String(), "target b failed") || !strings.Contains(console.String(), "no targets left") {
+		t.Errorf("console:\n%s", console.String())
+	}
+}
+
+// memDisk is a disk image in a file with an injected size.
+func diskTarget(t *testing.T, size int64) (*DiskTarget, string) {
+	img := filepath.Join(t.TempDir(), "disk.img")
+	os.WriteFile(img, nil, 0o644)
+	os.Truncate(img, size)
+	return &DiskTarget{Label: "disk:" + img, Path: img}, img
+}
+
+func TestDiskRoundTrip(t *testing.T) {
+	dt, img := diskTarget(t, 8<<20)
+	m, err := Save(context.Background(), src(), []Target{dt}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	h, err := ExtractDisk(img, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Entries) != 3 {
+		t.Errorf("entries %+v", h.Entries)
+	}
+	got, err := ReadManifest(out)
+	if err != nil || got.Target != m.Target {
+		t.Fatalf("manifest %+v, %v", got, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, VmcoreName)); !bytes.Equal(b, vmcore) {
+		t.Error("vmcore differs after the disk round trip")
+	}
+}
+
+func TestDiskTooSmallFallsBackAndLeavesNoHeader(t *testing.T) {
+	small, img := diskTarget(t, 1<<20)
+	// An older, valid dump on the disk must not survive a failed capture.
+	old, _ := diskTarget(t, 8<<20)
+	old.Path = img
+	os.Truncate(img, 8<<20)
+	if _, err := Save(context.Background(), src(), []Target{old}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	os.Truncate(img, 1<<20)
+	dir := t.TempDir()
+	var console bytes.Buffer
+	if _, err := Save(context.Background(), src(), []Target{small, &DirTarget{Label: "dir", Dir: dir}}, &console); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(console.String(), "does not fit") {
+		t.Errorf("console:\n%s", console.String())
+	}
+	if _, err := ExtractDisk(img, t.TempDir()); !errors.Is(err, ErrNoDump) {
+		t.Errorf("a failed capture left a valid header: %v", err)
+	}
+}
+
+func TestHTTPUploadOnLoopback(t *testing.T) {
+	dir := t.TempDir()
+	var got string
+	rc := &Receiver{Dir: dir, Log: io.Discard, Received: func(d string) { got = d }}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	m, err := Save(context.Background(), src(), []Target{&HTTPTarget{Label: "http", URL: srv.URL + "/"}}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadManifest(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := back.File(VmcoreName); f.SHA256 != shaOf(vmcore) || back.Target != m.Target {
+		t.Errorf("manifest %+v", back)
+	}
+}
+
+// TestHTTPCutHalfWay: a proxy that drops the connection after 1 MiB.
+func TestHTTPCutHalfWay(t *testing.T) {
+	dir := t.TempDir()
+	rc := &Receiver{Dir: dir, Log: io.Discard}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				up, err := net.Dial("tcp", srv.Listener.Addr().String())
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go io.Copy(c, up)
+				io.CopyN(up, c, 1<<20) // then hang up both ways
+			}(c)
+		}
+	}()
+	fallback := t.TempDir()
+	var console bytes.Buffer
+	m, err := Save(context.Background(), src(), []Target{
+		&HTTPTarget{Label: "http://proxy", URL: fmt.Sprintf("http://%s/", ln.Addr())},
+		&DirTarget{Label: "dir", Dir: fallback}}, &console)
+	if err != nil || m.Target != "dir" {
+		t.Fatalf("%+v, %v", m, err)
+	}
+	if !strings.Contains(console.String(), "capture: target http://proxy failed") {
+		t.Errorf("console:\n%s", console.String())
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		sub, _ := os.ReadDir(filepath.Join(dir, e.Name()))
+		for _, s := range sub {
+			if s.Name() == VmcoreName || s.Name() == ManifestName {
+				t.Errorf("receiver keeps %s/%s after a cut upload", e.Name(), s.Name())
+			}
+		}
+		if e.Name() != ".incoming" {
+			t.Errorf("receiver filed a dump %s from a cut upload", e.Name())
+		}
+	}
+}
+
+func TestReceiverRefusesBadHash(t *testing.T) {
+	dir := t.TempDir()
+	srv := httptest.NewServer(&Receiver{Dir: dir, Log: io.Discard})
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/vmcore", strings.NewReader("abc"))
+	req.Header.Set(hdrSize, "3")
+	req.ContentLength = -1
+	req.Trailer = http.Header{hdrSHA256: {strings.Repeat("0", 64)}}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %s", resp.Status)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".incoming", "vmcore")); err == nil {
+		t.Error("a file with a bad hash was kept")
+	}
+}
+
+func FuzzReadDiskHeader(f *testing.F) {
+	f.Add(encodeHeader([]FileInfo{{VmcoreName, 100, shaOf([]byte("x"))}}, []int64{4096}, time.Unix(0, 0)))
+	f.Add(make([]byte, 4096))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := ReadDiskHeader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		for _, e := range h.Entries {
+			if e.Offset+e.Size > int64(len(b)) {
+				t.Fatalf("entry %+v outside %d bytes", e, len(b))
+			}
+		}
+	})
+}
