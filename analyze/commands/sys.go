@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
-	"github.com/kdumpkit/kdumpkit/analyze/types"
 )
 
 // SysInfo is what sys prints.
@@ -135,21 +134,17 @@ func (s *Session) bootTime() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	ty, err := k.Types.Variable("tk_core")
+	sec, err := k.Types.VarField("tk_core", "timekeeper.ktime_sec")
 	if err != nil {
 		return 0, err
 	}
-	sec, err := types.MemberOf(ty, "timekeeper.ktime_sec")
-	if err != nil {
-		return 0, err
-	}
-	v, err := k.ReadPtr(base + uint64(sec.Offset))
+	v, err := k.ReadUint(base+uint64(sec.Offset), int(sec.Size))
 	if err != nil {
 		return 0, err
 	}
 	up := float64(v)
-	if ob, err := types.MemberOf(ty, "timekeeper.offs_boot"); err == nil {
-		if ns, err := k.ReadUint(base+uint64(ob.Offset), 8); err == nil {
+	if ob, err := k.Types.VarField("tk_core", "timekeeper.offs_boot"); err == nil {
+		if ns, err := k.ReadUint(base+uint64(ob.Offset), int(ob.Size)); err == nil {
 			up += float64(int64(ns)) / 1e9
 		}
 	}

@@ -34,38 +34,20 @@ type unitHdr struct {
 	version           uint64
 	offSize, addrSize int
 	abbrevOff         uint64
+	compile           bool
 }
 
-// units lists the compile units' headers, read once.
+// unitList lists the units' headers, read once (one small read each).
 func (s *scanner) unitList() ([]unitHdr, error) {
 	if s.units != nil {
 		return s.units, nil
 	}
 	var us []unitHdr
-	for off := 0; off < len(s.info); {
-		c := cursor{b: s.info, off: off}
-		u := unitHdr{start: off, offSize: 4}
-		length := c.fixed(4, s.bo)
-		if length == 0xffffffff {
-			u.offSize, length = 8, c.fixed(8, s.bo)
+	for off := 0; off < s.infoLen; {
+		u, err := s.header(off)
+		if err != nil {
+			return nil, err
 		}
-		if c.err != nil || length >= uint64(len(s.info)) || c.off+int(length) > len(s.info) {
-			return nil, fmt.Errorf("unit at %#x: bad length %#x", off, length)
-		}
-		u.end = c.off + int(length)
-		u.version = c.fixed(2, s.bo)
-		if u.version >= 5 {
-			c.u8() // unit type
-			u.addrSize = int(c.u8())
-			u.abbrevOff = c.fixed(u.offSize, s.bo)
-		} else {
-			u.abbrevOff = c.fixed(u.offSize, s.bo)
-			u.addrSize = int(c.u8())
-		}
-		if c.err != nil {
-			return nil, fmt.Errorf("unit at %#x: %w", off, c.err)
-		}
-		u.dies = c.off
 		us = append(us, u)
 		off = u.end
 	}
@@ -95,14 +77,18 @@ func (s *scanner) readDIE(off dwarf.Offset) (die, error) {
 	if err != nil {
 		return die{}, err
 	}
-	c := cursor{b: s.info[:u.end], off: int(off)}
+	data, err := s.unitBytes(u, false)
+	if err != nil {
+		return die{}, err
+	}
+	c := cursor{b: data, off: int(off) - u.start}
 	d := die{off: off}
 	code := c.uleb()
 	if c.err != nil {
 		return die{}, c.err
 	}
 	if code == 0 {
-		d.next = dwarf.Offset(c.off)
+		d.next = dwarf.Offset(u.start + c.off)
 		return d, nil
 	}
 	if code >= uint64(len(table)) || table[code].tag == 0 {
@@ -122,7 +108,7 @@ func (s *scanner) readDIE(off dwarf.Offset) (die, error) {
 			return die{}, fmt.Errorf("DIE at %#x: %w", off, err)
 		}
 	}
-	d.next = dwarf.Offset(c.off)
+	d.next = dwarf.Offset(u.start + c.off)
 	return d, nil
 }
 

@@ -333,3 +333,30 @@ func memberLocation(e *dwarf.Entry) int64 {
 	}
 	return 0
 }
+
+// VarField locates a member path inside a global variable's type, e.g.
+// ("tk_core", "timekeeper.ktime_sec"), without debug/dwarf: variables of
+// anonymous struct type have no type name to give FieldOf.
+func (t *Types) VarField(name, path string) (Field, error) {
+	if t == nil {
+		return Field{}, ErrNoDWARF
+	}
+	off, err := t.Lookup(KindVariable, name)
+	if err != nil {
+		return Field{}, err
+	}
+	t.fields.mu.Lock()
+	defer t.fields.mu.Unlock()
+	d, err := t.readDIE(off)
+	if err != nil {
+		return Field{}, err
+	}
+	if !d.hasType {
+		return Field{}, fmt.Errorf("variable %s has no type", name)
+	}
+	f, err := t.fieldAt(d.typ, path)
+	if err != nil {
+		return Field{}, fmt.Errorf("%s.%s: %w", name, path, err)
+	}
+	return f, nil
+}

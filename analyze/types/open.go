@@ -3,50 +3,74 @@ package types
 import (
 	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 )
 
-// Open loads the DWARF of the ELF file at path. Where the platform allows,
-// the file is mapped rather than read, so a 100 MiB .debug_info costs page
-// cache, not heap, and only the pages a question touches are read.
+// Open loads the DWARF of the ELF file at path without reading
+// .debug_info into memory: the name index and member questions read it a
+// compile unit at a time (pread, not a mapping, whose read-around faults
+// would count 100 MiB against RSS). debug/dwarf, which struct printing and
+// whatis use, gets the section mapped on first need. Close releases the
+// file.
 func Open(path string) (*Types, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	ef, err := elf.NewFile(f)
 	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
+	is := ef.Section(".debug_info")
+	if is == nil || is.Type == elf.SHT_NOBITS {
+		f.Close()
+		return nil, ErrNoDWARF
 	}
-	mapped, unmap, err := mapFile(f, st.Size())
-	if err != nil { // no mmap: read the sections
+	if is.Flags&elf.SHF_COMPRESSED != 0 { // CONFIG_DEBUG_INFO_COMPRESSED
+		defer f.Close()
 		return FromELF(ef)
+	}
+	var unmap func() error
+	src := infoSource{
+		r: io.NewSectionReader(f, int64(is.Offset), int64(is.Size)),
+		n: int(is.Size),
+		all: func() ([]byte, error) {
+			st, err := f.Stat()
+			if err != nil {
+				return nil, err
+			}
+			mapped, um, err := mapFile(f, st.Size())
+			if err != nil {
+				return is.Data()
+			}
+			unmap = um
+			return mapped[is.Offset : is.Offset+is.Size : is.Offset+is.Size], nil
+		},
 	}
 	t, err := fromSections(ef.ByteOrder, func(name string) ([]byte, error) {
 		s := ef.Section(name)
 		if s == nil || s.Type == elf.SHT_NOBITS {
 			return nil, nil
 		}
-		if s.Flags&elf.SHF_COMPRESSED != 0 || s.Offset+s.Size > uint64(len(mapped)) {
-			return s.Data() // compressed or odd: let debug/elf handle it
-		}
-		return mapped[s.Offset : s.Offset+s.Size : s.Offset+s.Size], nil
-	})
+		return s.Data()
+	}, src)
 	if err != nil {
-		unmap()
+		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	t.release = unmap
+	t.release = func() error {
+		if unmap != nil {
+			unmap()
+		}
+		return f.Close()
+	}
 	return t, nil
 }
 
-// Close releases the file mapping of a Types made by Open. Types from
-// FromELF need no Close; calling it is harmless.
+// Close releases the file (and mapping) of a Types made by Open. Types
+// from FromELF need no Close; calling it is harmless.
 func (t *Types) Close() error {
 	if t == nil || t.release == nil {
 		return nil

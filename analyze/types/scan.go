@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // errSlowPath makes the index fall back to debug/dwarf's reader: the fast
@@ -18,10 +19,15 @@ var errSlowPath = errors.New("DWARF construct left to debug/dwarf")
 // DIEs made debug/dwarf's full entry decoding (10 M allocations) the whole
 // cost of the index.
 type scanner struct {
-	info, abbrev, str []byte
-	bo                binary.ByteOrder
-	abbrevs           map[uint64][]abbrevEntry // by abbrev table offset, indexed by code
-	units             []unitHdr
+	infoR       io.ReaderAt // .debug_info, read a unit at a time
+	infoLen     int
+	abbrev, str []byte
+	bo          binary.ByteOrder
+	buf         []byte       // the unit being indexed
+	recent      [8]unitCache // units the member resolver read lately
+	next        int
+	abbrevs     map[uint64][]abbrevEntry // by abbrev table offset, indexed by code
+	units       []unitHdr
 }
 
 type abbrevEntry struct {
@@ -247,54 +253,105 @@ func (s *scanner) attrValue(c *cursor, form uint64, offSize, addrSize int, versi
 
 // indexFast fills t.index by scanning every compile unit.
 func (t *Types) indexFast(s *scanner) error {
-	for off := 0; off < len(s.info); {
-		next, err := t.scanUnit(s, off)
+	for off := 0; off < s.infoLen; {
+		u, err := s.header(off)
 		if err != nil {
 			return err
 		}
-		off = next
+		if u.compile {
+			if err := t.scanUnit(s, u); err != nil {
+				return err
+			}
+		}
+		off = u.end
 	}
 	return nil
 }
 
-func (t *Types) scanUnit(s *scanner, unit int) (int, error) {
-	c := cursor{b: s.info, off: unit}
-	offSize := 4
+// header reads the unit header at off (DWARF 5 §7.5.1; 2–4 are a subset).
+func (s *scanner) header(off int) (unitHdr, error) {
+	var b [24]byte
+	n, err := s.infoR.ReadAt(b[:min(len(b), s.infoLen-off)], int64(off))
+	if n < 11 {
+		return unitHdr{}, fmt.Errorf("unit header at %#x: %d bytes: %v", off, n, err)
+	}
+	c := cursor{b: b[:n]}
+	u := unitHdr{start: off, offSize: 4, compile: true}
 	length := c.fixed(4, s.bo)
 	if length == 0xffffffff {
-		offSize, length = 8, c.fixed(8, s.bo)
+		u.offSize, length = 8, c.fixed(8, s.bo)
 	} else if length >= 0xfffffff0 {
-		return 0, fmt.Errorf("unit at %#x: reserved length %#x", unit, length)
+		return unitHdr{}, fmt.Errorf("unit at %#x: reserved length %#x", off, length)
 	}
-	end := c.off + int(length)
-	if c.err != nil || length > uint64(len(s.info)) || end > len(s.info) {
-		return 0, fmt.Errorf("unit at %#x: length %#x runs past .debug_info", unit, length)
+	if c.err != nil || length > uint64(s.infoLen-off-c.off) {
+		return unitHdr{}, fmt.Errorf("unit at %#x: length %#x runs past .debug_info", off, length)
 	}
-	version := c.fixed(2, s.bo)
-	var abbrevOff uint64
-	addrSize := 0
-	if version >= 5 {
+	u.end = off + c.off + int(length)
+	u.version = c.fixed(2, s.bo)
+	if u.version >= 5 {
 		unitType := c.u8()
-		addrSize = int(c.u8())
-		abbrevOff = c.fixed(offSize, s.bo)
-		if unitType != 1 && unitType != 3 { // only compile and partial units
-			return end, c.err
-		}
+		u.addrSize = int(c.u8())
+		u.abbrevOff = c.fixed(u.offSize, s.bo)
+		u.compile = unitType == 1 || unitType == 3 // compile and partial units
 	} else {
-		abbrevOff = c.fixed(offSize, s.bo)
-		addrSize = int(c.u8())
+		u.abbrevOff = c.fixed(u.offSize, s.bo)
+		u.addrSize = int(c.u8())
 	}
-	if c.err != nil || version < 2 || version > 5 {
-		return 0, fmt.Errorf("unit at %#x: version %d: %w", unit, version, errSlowPath)
+	if c.err != nil || u.version < 2 || u.version > 5 {
+		return unitHdr{}, fmt.Errorf("unit at %#x: version %d: %w", off, u.version, errSlowPath)
 	}
-	table, err := s.abbrevTable(abbrevOff)
+	u.dies = off + c.off
+	return u, nil
+}
+
+// unitBytes returns .debug_info[u.start:u.end], read with pread: a mapping
+// would fault in (and count in RSS) whole read-around windows.
+func (s *scanner) unitBytes(u unitHdr, reuse bool) ([]byte, error) {
+	if !reuse {
+		for _, c := range s.recent {
+			if c.start == u.start && c.data != nil {
+				return c.data, nil
+			}
+		}
+	}
+	var buf []byte
+	if reuse && cap(s.buf) >= u.end-u.start {
+		buf = s.buf[:u.end-u.start]
+	} else {
+		buf = make([]byte, u.end-u.start)
+	}
+	if _, err := s.infoR.ReadAt(buf, int64(u.start)); err != nil {
+		return nil, fmt.Errorf("reading unit at %#x (%d bytes): %w", u.start, len(buf), err)
+	}
+	if reuse {
+		s.buf = buf
+	} else {
+		s.recent[s.next] = unitCache{u.start, buf}
+		s.next = (s.next + 1) % len(s.recent)
+	}
+	return buf, nil
+}
+
+type unitCache struct {
+	start int
+	data  []byte
+}
+
+func (t *Types) scanUnit(s *scanner, u unitHdr) error {
+	table, err := s.abbrevTable(u.abbrevOff)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	c.b = s.info[:end]
+	data, err := s.unitBytes(u, true)
+	if err != nil {
+		return err
+	}
+	// Offsets below are relative to the unit; DIE offsets are u.start+off.
+	c := cursor{b: data, off: u.dies - u.start}
+	end := len(data)
 	depth := 0
 	for c.off < end {
-		dieOff := c.off
+		dieOff := u.start + c.off
 		code := c.uleb()
 		if code == 0 {
 			depth--
@@ -305,17 +362,17 @@ func (t *Types) scanUnit(s *scanner, unit int) (int, error) {
 			ab = table[code]
 		}
 		if ab.tag == 0 {
-			return 0, fmt.Errorf("DIE at %#x: abbrev code %d not in table %#x", dieOff, code, abbrevOff)
+			return fmt.Errorf("DIE at %#x: abbrev code %d not in table %#x", dieOff, code, u.abbrevOff)
 		}
 		var d dieInfo
 		for _, a := range ab.attrs {
-			v, b, err := s.attrValue(&c, a.form, offSize, addrSize, version)
+			v, b, err := s.attrValue(&c, a.form, u.offSize, u.addrSize, u.version)
 			if err != nil {
-				return 0, fmt.Errorf("DIE at %#x: %w", dieOff, err)
+				return fmt.Errorf("DIE at %#x: %w", dieOff, err)
 			}
 			if depth == 1 {
-				if err := d.note(s, a, v, b, unit); err != nil {
-					return 0, fmt.Errorf("DIE at %#x: %w", dieOff, err)
+				if err := d.note(s, a, v, b, u.start); err != nil {
+					return fmt.Errorf("DIE at %#x: %w", dieOff, err)
 				}
 			}
 		}
@@ -325,13 +382,13 @@ func (t *Types) scanUnit(s *scanner, unit int) (int, error) {
 		if !ab.children {
 			continue
 		}
-		if depth == 1 && d.sibling > dieOff && d.sibling <= end {
-			c.off = d.sibling
+		if depth == 1 && d.sibling > dieOff && d.sibling <= u.end {
+			c.off = d.sibling - u.start
 			continue
 		}
 		depth++
 	}
-	return end, nil
+	return c.err
 }
 
 // dieInfo is what the index keeps of a top-level DIE.

@@ -1,11 +1,13 @@
 package types
 
 import (
+	"bytes"
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 )
@@ -68,6 +70,15 @@ type Types struct {
 // .debug_loc and .debug_ranges are left out: they are a third of a kernel's
 // debug info and no type question needs them.
 func FromELF(f *elf.File) (*Types, error) {
+	is := f.Section(".debug_info")
+	if is == nil || is.Type == elf.SHT_NOBITS {
+		return nil, ErrNoDWARF
+	}
+	info, err := is.Data()
+	if err != nil {
+		return nil, fmt.Errorf("reading .debug_info: %w", err)
+	}
+	src := infoSource{r: bytes.NewReader(info), n: len(info), all: func() ([]byte, error) { return info, nil }}
 	return fromSections(f.ByteOrder, func(name string) ([]byte, error) {
 		s := f.Section(name)
 		if s == nil || s.Type == elf.SHT_NOBITS {
@@ -78,17 +89,18 @@ func FromELF(f *elf.File) (*Types, error) {
 			return nil, fmt.Errorf("reading %s: %w", name, err)
 		}
 		return b, nil
-	})
+	}, src)
 }
 
-func fromSections(bo binary.ByteOrder, sec func(name string) ([]byte, error)) (*Types, error) {
-	info, err := sec(".debug_info")
-	if err != nil {
-		return nil, err
-	}
-	if info == nil {
-		return nil, ErrNoDWARF
-	}
+// infoSource is .debug_info: read piecewise by the scanner, whole (all)
+// only for debug/dwarf.
+type infoSource struct {
+	r   io.ReaderAt
+	n   int
+	all func() ([]byte, error)
+}
+
+func fromSections(bo binary.ByteOrder, sec func(name string) ([]byte, error), info infoSource) (*Types, error) {
 	abbrev, err := sec(".debug_abbrev")
 	if err != nil {
 		return nil, err
@@ -110,11 +122,16 @@ func fromSections(bo binary.ByteOrder, sec func(name string) ([]byte, error)) (*
 		}
 	}
 	t := &Types{cache: map[dwarf.Offset]dwarf.Type{}}
-	t.scan = &scanner{info: info, abbrev: abbrev, str: str, bo: bo, abbrevs: map[uint64][]abbrevEntry{}}
+	t.scan = &scanner{infoR: info.r, infoLen: info.n, abbrev: abbrev, str: str, bo: bo, abbrevs: map[uint64][]abbrevEntry{}}
 	// debug/dwarf parses every unit's abbreviations up front (55 MB for a
-	// kernel); only struct printing and whatis need it, so it waits.
+	// kernel) and wants all of .debug_info in memory; only struct printing
+	// and whatis need it, so it waits.
 	t.newData = func() (*dwarf.Data, error) {
-		d, err := dwarf.New(abbrev, nil, nil, info, nil, nil, nil, str)
+		whole, err := info.all()
+		if err != nil {
+			return nil, err
+		}
+		d, err := dwarf.New(abbrev, nil, nil, whole, nil, nil, nil, str)
 		if err != nil {
 			return nil, fmt.Errorf("parsing DWARF: %w", err)
 		}

@@ -1,6 +1,7 @@
 package types
 
 import (
+	"bytes"
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
@@ -322,7 +323,7 @@ func FuzzScanUnit(f *testing.F) {
 		for k := range ty.index {
 			ty.index[k] = map[string]dwarf.Offset{}
 		}
-		sc := &scanner{info: info, abbrev: abbrev, str: str, bo: binary.LittleEndian, abbrevs: map[uint64][]abbrevEntry{}}
+		sc := &scanner{infoR: bytes.NewReader(info), infoLen: len(info), abbrev: abbrev, str: str, bo: binary.LittleEndian, abbrevs: map[uint64][]abbrevEntry{}}
 		_ = ty.indexFast(sc)
 		// The member resolver reads arbitrary offsets (type references
 		// from the data): it must fail cleanly on any of them.
