@@ -1,0 +1,59 @@
+package commands
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReferenceTruncated analyses the first 16 MiB of the reference vmcore:
+// whatever lies past the cut must come back as errors and warnings, with
+// the commands still answering what they can, and never a Go panic.
+func TestReferenceTruncated(t *testing.T) {
+	dir := referenceDir(t)
+	src, err := os.Open(filepath.Join(dir, "vmcore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	cut := filepath.Join(t.TempDir(), "vmcore")
+	dst, err := os.Create(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(dst, src, 16<<20); err != nil {
+		t.Fatal(err)
+	}
+	dst.Close()
+	core, warns, err := OpenVmcore(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Close()
+	if len(warns) == 0 || !strings.Contains(warns[0].Error(), "truncated") {
+		t.Errorf("no truncation warning: %v", warns)
+	}
+	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", core.Machine())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	s, err := NewSession(img, core, core.Printk(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errw bytes.Buffer
+	_ = s.Exec("sys; ps; bt; bt -a; log; foreach bt; struct task_struct.comm init_task", &out, &errw)
+	if strings.Contains(out.String()+errw.String(), "internal error") {
+		t.Errorf("a command panicked:\n%s", errw.String())
+	}
+	if !strings.Contains(out.String(), "RELEASE: 6.1") {
+		t.Errorf("sys should still read the utsname in the first 16 MiB:\n%s", out.String())
+	}
+	if !strings.Contains(errw.String(), "truncated") {
+		t.Errorf("the errors should say the dump is truncated:\n%s", errw.String())
+	}
+}
