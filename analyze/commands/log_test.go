@@ -54,3 +54,20 @@ func TestLogPartialAndMissing(t *testing.T) {
 		t.Errorf("log -x: %v", err)
 	}
 }
+
+func TestHelpPages(t *testing.T) {
+	s := &Session{}
+	for name := range commandTable() {
+		var out bytes.Buffer
+		if err := s.Run(&out, "help "+name); err != nil || !strings.Contains(out.String(), "NAME") {
+			t.Errorf("help %s: %v %q", name, err, out.String())
+		}
+	}
+	var out bytes.Buffer
+	if err := s.Run(&out, "help dmesg"); err != nil || !strings.Contains(out.String(), "log -") {
+		t.Errorf("help of an alias: %v %q", err, out.String())
+	}
+	if err := s.Run(&out, "help nosuch"); err == nil {
+		t.Error("help nosuch: no error")
+	}
+}

@@ -110,6 +110,17 @@ func (s *Session) Run(w io.Writer, line string) (err error) {
 }
 
 func (s *Session) help(w io.Writer, args []string) error {
+	if len(args) > 1 {
+		page, ok := helpPages[args[1]]
+		if a, isAlias := aliases[args[1]]; !ok && isAlias {
+			page, ok = helpPages[a]
+		}
+		if !ok {
+			return fmt.Errorf("help: no page for %q", args[1])
+		}
+		fmt.Fprintln(w, page)
+		return nil
+	}
 	tab := commandTable()
 	names := make([]string, 0, len(tab))
 	for n := range tab {
@@ -119,7 +130,7 @@ func (s *Session) help(w io.Writer, args []string) error {
 	for _, n := range names {
 		fmt.Fprintf(w, "%-8s %s\n", n, tab[n].brief)
 	}
-	fmt.Fprintln(w, "\nOutput may go to a shell command with \"| cmd\" or to a file with \"> file\" or \">> file\".")
+	fmt.Fprintln(w, "\nFor one command's page, enter \"help <command>\"; for input and output, \"help input\".")
 	return nil
 }
 
