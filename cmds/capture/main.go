@@ -1,0 +1,66 @@
+// Command capture runs in the capture kernel: it saves /proc/vmcore and
+// its kernel log to the dump targets, in order, with fallback (package
+// capture), and prints the VMCORE SAVED marker the host waits for.
+//
+//	capture [-vmcore /proc/vmcore] [-targets 9p,disk:/dev/vda,…]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/kdumpkit/kdumpkit/capture"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintf(os.Stdout, "%s %v\n", capture.MarkerCaptureFailed, err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, console io.Writer) error {
+	fs := flag.NewFlagSet("capture", flag.ContinueOnError)
+	vmcore := fs.String("vmcore", "/proc/vmcore", "the dump to save")
+	targets := fs.String("targets", "9p,disk", "dump targets in order: 9p[:TAG], disk[:DEV], dir:/PATH, http://HOST:PORT/")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	specs, err := capture.ParseSpecs(*targets)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(*vmcore)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	src := capture.Source{Vmcore: f, VmcoreSize: st.Size()}
+	src.Dmesg, src.Release, err = kernelLog(*vmcore)
+	if err != nil {
+		// The vmcore is still worth saving without its log.
+		fmt.Fprintf(console, "capture: no dmesg.txt: %v\n", err)
+	}
+	fmt.Fprintf(console, "capture: %s is %d bytes (%d MiB)\n", *vmcore, st.Size(), st.Size()>>20)
+	var ts []capture.Target
+	for _, s := range specs {
+		ts = append(ts, target(s, console))
+	}
+	m, err := capture.Save(ctx, src, ts, console)
+	if err != nil {
+		return err
+	}
+	v, _ := m.File(capture.VmcoreName)
+	fmt.Fprintf(console, "%s target=%s size=%d sha256=%s\n", capture.MarkerSaved, m.Target, v.Size, v.SHA256)
+	return nil
+}

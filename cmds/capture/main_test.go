@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kdumpkit/kdumpkit/capture"
+)
+
+// TestCaptureReferenceDump saves the reference vmcore to a directory
+// target as the capture kernel would, and checks the log came along.
+func TestCaptureReferenceDump(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	vmcore := filepath.Join(home, ".cache", "kdk-reference", "vmcore")
+	if d := os.Getenv("KDUMPKIT_REFERENCE_DIR"); d != "" {
+		vmcore = filepath.Join(d, "vmcore")
+	}
+	if _, err := os.Stat(vmcore); err != nil {
+		t.Skipf("no reference dump: %v", err)
+	}
+	dir := t.TempDir()
+	var console bytes.Buffer
+	if err := run(context.Background(), []string{"-vmcore", vmcore, "-targets", "dir:" + dir}, &console); err != nil {
+		t.Fatalf("%v\n%s", err, console.String())
+	}
+	m, err := capture.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(console.String(), capture.MarkerSaved+" target=dir:"+dir) || m.Release == "" {
+		t.Errorf("console:\n%s\nmanifest %+v", console.String(), m)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, capture.DmesgName))
+	if !bytes.Contains(log, []byte("Kernel panic - not syncing: sysrq triggered crash")) {
+		t.Errorf("dmesg.txt lacks the panic line (%d bytes)", len(log))
+	}
+}
+
+func TestBadTargetsNamed(t *testing.T) {
+	err := run(context.Background(), []string{"-targets", "floppy"}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), `"floppy"`) {
+		t.Errorf("err = %v", err)
+	}
+}
