@@ -67,6 +67,7 @@ func (k *Kernel) walkTasks() ([]Task, []error) {
 	}
 	addrs, threadWarns := k.addThreads(addrs)
 	warns = append(warns, threadWarns...)
+	addrs = k.addIdleTasks(addrs)
 	out := make([]Task, 0, len(addrs))
 	for _, a := range addrs {
 		t, err := k.Task(a)
@@ -115,6 +116,31 @@ func (k *Kernel) addThreads(leaders []uint64) ([]uint64, []error) {
 		}
 	}
 	return out, warns
+}
+
+// addIdleTasks appends the idle tasks of the other CPUs (swapper/1...):
+// like init_task (swapper/0) they are on no task list, only in their
+// runqueue's idle pointer.
+func (k *Kernel) addIdleTasks(addrs []uint64) []uint64 {
+	idleOff, err := k.off("struct rq", "idle")
+	if err != nil {
+		return addrs
+	}
+	seen := map[uint64]bool{}
+	for _, a := range addrs {
+		seen[a] = true
+	}
+	for _, c := range k.CPUs {
+		rq, err := k.PerCPU("runqueues", c.CPU)
+		if err != nil {
+			continue
+		}
+		if idle, err := k.ReadPtr(rq + uint64(idleOff)); err == nil && idle != 0 && !seen[idle] {
+			seen[idle] = true
+			addrs = append(addrs, idle)
+		}
+	}
+	return addrs
 }
 
 func (k *Kernel) fillPPID(ts []Task) {
