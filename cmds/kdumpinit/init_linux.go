@@ -1,0 +1,152 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kdumpkit/kdumpkit/capture"
+)
+
+func run() error {
+	c := defaults()
+	if data, err := os.ReadFile("/kdump/config"); err == nil {
+		c.apply(data)
+	}
+	cmdline, _ := os.ReadFile("/proc/cmdline")
+	c.applyCmdline(string(cmdline))
+	if _, err := os.Stat("/proc/vmcore"); err == nil {
+		return captureAndPowerOff(c)
+	}
+	if err := loadCrashKernel(c); err != nil {
+		fmt.Printf("%s %v\n", capture.MarkerLoadFailed, err)
+		return err
+	}
+	fmt.Printf("%s crash kernel loaded\n", capture.MarkerReady)
+	if c.Mode != "test" {
+		return nil
+	}
+	printGroundTruth()
+	fmt.Printf("%s %s\n", capture.MarkerCrashing, c.Crash)
+	cmd := exec.Command(self(), "-trigger", c.Crash)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	err := cmd.Run()
+	// Only a crash that did not happen gets here.
+	return fmt.Errorf("the %s crash returned (%v): the kernel did not panic", c.Crash, err)
+}
+
+// self is this program as the busybox knows it, so the child's comm is
+// "kdumpinit".
+func self() string {
+	if _, err := os.Stat("/bbin/kdumpinit"); err == nil {
+		return "/bbin/kdumpinit"
+	}
+	exe, _ := os.Executable()
+	return exe
+}
+
+// loadCrashKernel runs our kexec the way kexec-tools users know it.
+func loadCrashKernel(c config) error {
+	args := []string{"-p", c.CrashKernel, "--initrd=" + c.CaptureInitrd,
+		"--append=" + c.CrashCmdline + " kdumpkit.mode=capture kdumpkit.targets=" + c.Targets}
+	if _, err := os.Stat("/sys/firmware/fdt"); err == nil {
+		args = append(args, "--dtb=/sys/firmware/fdt")
+	}
+	kexec := "/bbin/kexec"
+	out, err := exec.Command(kexec, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", kexec, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	if b, _ := os.ReadFile("/sys/kernel/kexec_crash_loaded"); strings.TrimSpace(string(b)) != "1" {
+		return errors.New("kexec returned but /sys/kernel/kexec_crash_loaded is not 1")
+	}
+	return nil
+}
+
+// printGroundTruth prints what the host checks the analyzer against:
+// the release, every task (PID, PPID, state, comm) and the log tail.
+func printGroundTruth() {
+	fmt.Println(capture.MarkerTruthBegin)
+	var u unix.Utsname
+	unix.Uname(&u)
+	fmt.Printf("release %s\n", unix.ByteSliceToString(u.Release[:]))
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		stat, err := os.ReadFile(d + "/stat")
+		if err != nil {
+			continue
+		}
+		if pid, ppid, state, comm, ok := parseStat(string(stat)); ok {
+			fmt.Printf("task %d %d %s %s\n", pid, ppid, state, comm)
+		}
+	}
+	buf := make([]byte, 1<<20)
+	if n, err := unix.Klogctl(unix.SYSLOG_ACTION_READ_ALL, buf); err == nil {
+		lines := strings.Split(strings.TrimSpace(string(buf[:n])), "\n")
+		for _, l := range lines[max(0, len(lines)-5):] {
+			fmt.Printf("log %s\n", l)
+		}
+	}
+	fmt.Println(capture.MarkerTruthEnd)
+}
+
+// parseStat reads pid, ppid, state and comm from /proc/PID/stat; comm is
+// in parentheses and may hold spaces.
+func parseStat(s string) (pid, ppid int, state, comm string, ok bool) {
+	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || close < open {
+		return 0, 0, "", "", false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(s[:open]))
+	rest := strings.Fields(s[close+1:])
+	if err != nil || len(rest) < 2 {
+		return 0, 0, "", "", false
+	}
+	ppid, err = strconv.Atoi(rest[1])
+	return pid, ppid, rest[0], s[open+1 : close], err == nil
+}
+
+// trigger crashes the kernel: sysrq c, or an LKDTM crash type with the
+// sysctl that turns it into a panic.
+func trigger(kind string) error {
+	if kind == "sysrq" {
+		return os.WriteFile("/proc/sysrq-trigger", []byte("c"), 0)
+	}
+	sysctl := map[string]string{"WARNING": "panic_on_warn", "SOFTLOCKUP": "softlockup_panic", "HARDLOCKUP": "hardlockup_panic"}
+	knob := "panic_on_oops"
+	if k, ok := sysctl[kind]; ok {
+		knob = k
+	}
+	if err := os.WriteFile("/proc/sys/kernel/"+knob, []byte("1"), 0); err != nil {
+		return err
+	}
+	if _, err := os.Stat("/sys/kernel/debug/provoke-crash"); err != nil {
+		if err := unix.Mount("debugfs", "/sys/kernel/debug", "debugfs", 0, ""); err != nil && !errors.Is(err, unix.EBUSY) {
+			return fmt.Errorf("mount debugfs: %w", err)
+		}
+	}
+	err := os.WriteFile("/sys/kernel/debug/provoke-crash/DIRECT", []byte(kind), 0)
+	time.Sleep(30 * time.Second) // SOFTLOCKUP and friends take the watchdog's time
+	return err
+}
+
+// captureAndPowerOff saves the dump and powers off, whatever happened:
+// the host reads the outcome from the console markers.
+func captureAndPowerOff(c config) error {
+	fmt.Println(capture.MarkerCaptureUp)
+	cmd := exec.Command("/bbin/capture", "-targets", c.Targets)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
+	if err := cmd.Run(); err != nil {
+		fmt.Printf("kdumpinit: capture: %v\n", err)
+	}
+	fmt.Println(capture.MarkerPowerOff)
+	unix.Sync()
+	return unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+}
