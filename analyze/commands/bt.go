@@ -134,36 +134,9 @@ func (s *Session) bt(w io.Writer, args []string) error {
 			sel = append(sel, a)
 		}
 	}
-	var targets []kernel.Task
-	switch {
-	case all:
-		act := s.Kernel.ActiveTasks()
-		cpus := make([]int, 0, len(act))
-		for c := range act {
-			cpus = append(cpus, c)
-		}
-		sort.Ints(cpus)
-		for _, c := range cpus {
-			t, err := s.Kernel.TaskByAddr(act[c])
-			if err != nil {
-				return err
-			}
-			targets = append(targets, t)
-		}
-	case len(sel) > 0:
-		for _, a := range sel {
-			t, err := s.lookupTask(a)
-			if err != nil {
-				return err
-			}
-			targets = append(targets, t)
-		}
-	default:
-		t, err := s.Current()
-		if err != nil {
-			return err
-		}
-		targets = []kernel.Task{t}
+	targets, err := s.btTargets(all, sel)
+	if err != nil {
+		return err
 	}
 	var bts []BT
 	var errs []error
@@ -187,6 +160,43 @@ func (s *Session) bt(w io.Writer, args []string) error {
 		writeBT(w, b)
 	}
 	return errors.Join(errs...)
+}
+
+// btTargets resolves bt's task arguments: -a, PIDs or task addresses, or
+// the current context.
+func (s *Session) btTargets(all bool, sel []string) ([]kernel.Task, error) {
+	var targets []kernel.Task
+	switch {
+	case all:
+		act := s.Kernel.ActiveTasks()
+		cpus := make([]int, 0, len(act))
+		for c := range act {
+			cpus = append(cpus, c)
+		}
+		sort.Ints(cpus)
+		for _, c := range cpus {
+			t, err := s.Kernel.TaskByAddr(act[c])
+			if err != nil {
+				return nil, err
+			}
+			targets = append(targets, t)
+		}
+	case len(sel) > 0:
+		for _, a := range sel {
+			t, err := s.lookupTask(a)
+			if err != nil {
+				return nil, err
+			}
+			targets = append(targets, t)
+		}
+	default:
+		t, err := s.Current()
+		if err != nil {
+			return nil, err
+		}
+		targets = []kernel.Task{t}
+	}
+	return targets, nil
 }
 
 func writeBT(w io.Writer, b BT) {

@@ -110,6 +110,11 @@ func (s *Session) structCmd(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	return s.structAt(w, t, name, member, addr)
+}
+
+// structAt prints the struct t (or one member path of it) at addr.
+func (s *Session) structAt(w io.Writer, t dwarf.Type, name, member string, addr uint64) error {
 	var show dwarf.Type = t
 	if member != "" {
 		m, err := types.MemberOf(t, member)
