@@ -28,23 +28,9 @@ const maxKallsyms = 1 << 22
 // nm type; addresses as kallsyms_relative_base + (u32)kallsyms_offsets[i]
 // (CONFIG_KALLSYMS_BASE_RELATIVE without ABSOLUTE_PERCPU, as on ARM).
 func FromKallsyms(mem Memory, info map[string]string, bo binary.ByteOrder, ptrSize int) (*Table, error) {
-	addr := func(name string) (uint64, error) {
-		v, ok := info["SYMBOL("+name+")"]
-		if !ok {
-			return 0, fmt.Errorf("%w: SYMBOL(%s) missing", ErrNoKallsyms, name)
-		}
-		a, err := strconv.ParseUint(v, 16, 64)
-		if err != nil {
-			return 0, fmt.Errorf("VMCOREINFO SYMBOL(%s)=%q: %w", name, v, err)
-		}
-		return a, nil
-	}
-	var at [6]uint64
-	for i, n := range []string{"kallsyms_num_syms", "kallsyms_names", "kallsyms_token_table", "kallsyms_token_index", "kallsyms_offsets", "kallsyms_relative_base"} {
-		var err error
-		if at[i], err = addr(n); err != nil {
-			return nil, err
-		}
+	at, err := kallsymsAddrs(info)
+	if err != nil {
+		return nil, err
 	}
 	read := func(a uint64, n int) ([]byte, error) {
 		b := make([]byte, n)
@@ -53,7 +39,7 @@ func FromKallsyms(mem Memory, info map[string]string, bo binary.ByteOrder, ptrSi
 		}
 		return b, nil
 	}
-	b, err := read(at[0], 4)
+	b, err := read(at.numSyms, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -61,45 +47,79 @@ func FromKallsyms(mem Memory, info map[string]string, bo binary.ByteOrder, ptrSi
 	if num <= 0 || num > maxKallsyms {
 		return nil, fmt.Errorf("kallsyms_num_syms = %d: not plausible", num)
 	}
-	b, err = read(at[5], ptrSize)
-	if err != nil {
+	if b, err = read(at.relativeBase, ptrSize); err != nil {
 		return nil, err
 	}
 	base := uint64(bo.Uint32(b))
 	if ptrSize == 8 {
 		base = bo.Uint64(b)
 	}
-	offsets, err := read(at[4], 4*num)
-	if err != nil {
+	var tab kallsymsTables
+	if tab, err = at.read(read, num); err != nil {
 		return nil, err
 	}
-	tokIdx, err := read(at[3], 2*256)
-	if err != nil {
-		return nil, err
-	}
-	// The token table ends where the token index starts (the linker puts
-	// them back to back); bound it anyway.
-	tokLen := int(min(at[3]-at[2], 1<<16))
-	if at[3] <= at[2] {
-		tokLen = 1 << 14
-	}
-	tokens, err := read(at[2], tokLen)
-	if err != nil {
-		return nil, err
-	}
-	namesLen := int(min(at[4]-at[1], 64<<20)) // names precede the offsets in 6.1's layout
-	if at[4] <= at[1] {
-		namesLen = num * 32
-	}
-	names, err := read(at[1], namesLen)
-	if err != nil {
-		return nil, err
-	}
-	syms, err := decodeKallsyms(names, tokens, tokIdx, offsets, num, base, bo)
+	syms, err := decodeKallsyms(tab.names, tab.tokens, tab.tokIdx, tab.offsets, num, base, bo)
 	if err != nil {
 		return nil, err
 	}
 	return New(syms), nil
+}
+
+// kallsymsAt holds the VMCOREINFO addresses of the kallsyms tables.
+type kallsymsAt struct {
+	numSyms, names, tokenTable, tokenIndex, offsets, relativeBase uint64
+}
+
+func kallsymsAddrs(info map[string]string) (kallsymsAt, error) {
+	var at kallsymsAt
+	for _, f := range []struct {
+		name string
+		dst  *uint64
+	}{
+		{"kallsyms_num_syms", &at.numSyms}, {"kallsyms_names", &at.names}, {"kallsyms_token_table", &at.tokenTable},
+		{"kallsyms_token_index", &at.tokenIndex}, {"kallsyms_offsets", &at.offsets}, {"kallsyms_relative_base", &at.relativeBase},
+	} {
+		v, ok := info["SYMBOL("+f.name+")"]
+		if !ok {
+			return at, fmt.Errorf("%w: SYMBOL(%s) missing", ErrNoKallsyms, f.name)
+		}
+		a, err := strconv.ParseUint(v, 16, 64)
+		if err != nil {
+			return at, fmt.Errorf("VMCOREINFO SYMBOL(%s)=%q: %w", f.name, v, err)
+		}
+		*f.dst = a
+	}
+	return at, nil
+}
+
+type kallsymsTables struct{ names, tokens, tokIdx, offsets []byte }
+
+// read fetches the tables. Their lengths are not in VMCOREINFO; 6.1's
+// scripts/kallsyms.c emits offsets, relative_base, num_syms, names,
+// markers, token_table, token_index in that order, which bounds names and
+// the token table.
+func (at kallsymsAt) read(read func(uint64, int) ([]byte, error), num int) (kallsymsTables, error) {
+	var t kallsymsTables
+	var err error
+	if t.offsets, err = read(at.offsets, 4*num); err != nil {
+		return t, err
+	}
+	if t.tokIdx, err = read(at.tokenIndex, 2*256); err != nil {
+		return t, err
+	}
+	tokLen := 1 << 14
+	if at.tokenIndex > at.tokenTable {
+		tokLen = int(min(at.tokenIndex-at.tokenTable, 1<<16))
+	}
+	if t.tokens, err = read(at.tokenTable, tokLen); err != nil {
+		return t, err
+	}
+	namesLen := num * 32
+	if at.tokenTable > at.names {
+		namesLen = int(min(at.tokenTable-at.names, 64<<20))
+	}
+	t.names, err = read(at.names, namesLen)
+	return t, err
 }
 
 func decodeKallsyms(names, tokens, tokIdx, offsets []byte, num int, base uint64, bo binary.ByteOrder) ([]Symbol, error) {
