@@ -22,6 +22,7 @@ func runAnalyze(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) er
 	asJSON := fs.Bool("json", false, "print sys, ps, bt and log as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kdumpkit analyze [-c \"cmd; cmd\"] [-i FILE] [--json] VMLINUX VMCORE")
+		fmt.Fprintln(stderr, "VMLINUX \"-\" analyses without one: symbols from the dump's kallsyms; sys, log, sym and rd work.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -39,7 +40,12 @@ func runAnalyze(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) er
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "WARNING: %v\n", w)
 	}
-	img, err := commands.LoadImage(fs.Arg(0), cacheDir(), dump.Machine())
+	var img *commands.Image
+	if fs.Arg(0) == "-" { // no vmlinux: symbols from the dump's kallsyms
+		img, err = commands.KallsymsImage(dump)
+	} else {
+		img, err = commands.LoadImage(fs.Arg(0), cacheDir(), dump.Machine())
+	}
 	if err != nil {
 		return err
 	}

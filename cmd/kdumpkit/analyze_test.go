@@ -82,3 +82,14 @@ func TestAnalyzePrompt(t *testing.T) {
 		t.Errorf("prompt session:\n%s", out.String())
 	}
 }
+
+func TestAnalyzeWithoutVmlinux(t *testing.T) {
+	_, vmcore := reference(t)
+	var out, errw bytes.Buffer
+	if err := runAnalyze([]string{"-c", "sys; sym sysrq_handle_crash", "-", vmcore}, io.NopCloser(strings.NewReader("")), &out, &errw); err != nil {
+		t.Fatalf("%v\n%s", err, errw.String())
+	}
+	if !strings.Contains(out.String(), `PANIC: "sysrq triggered crash"`) || !strings.Contains(out.String(), "(T) sysrq_handle_crash") {
+		t.Errorf("without vmlinux:\n%s", out.String())
+	}
+}
