@@ -3,7 +3,9 @@ package commands
 import (
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/kdumpkit/kdumpkit/analyze/arch"
@@ -99,4 +101,34 @@ func (v *Vmcore) Printk() func() ([]LogRecord, error) {
 		})
 		return recs, err
 	}
+}
+
+// Open is the whole set-up for a library caller (kdump:test compares sys,
+// ps and bt with what the guest printed): the vmcore, the vmlinux checked
+// against it ("-" for none: kallsyms from the dump), and a session whose
+// context is the panic task. Warnings go to warn; close releases both files.
+func Open(vmlinux, vmcore, cacheDir string, warn io.Writer) (s *Session, close func() error, err error) {
+	d, warns, err := OpenVmcore(vmcore)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range warns {
+		fmt.Fprintf(warn, "WARNING: %v\n", w)
+	}
+	var img *Image
+	if vmlinux == "-" {
+		img, err = KallsymsImage(d)
+	} else {
+		img, err = LoadImage(vmlinux, cacheDir, d.Machine())
+	}
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	if s, err = NewSession(img, d, d.Printk(), warn); err != nil {
+		img.Close()
+		d.Close()
+		return nil, nil, err
+	}
+	return s, func() error { return errors.Join(img.Close(), d.Close()) }, nil
 }

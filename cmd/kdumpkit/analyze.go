@@ -32,28 +32,11 @@ func runAnalyze(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) er
 		fs.Usage()
 		return fmt.Errorf("analyze: want VMLINUX and VMCORE, got %d arguments", fs.NArg())
 	}
-	dump, warns, err := commands.OpenVmcore(fs.Arg(1))
+	s, closeFiles, err := commands.Open(fs.Arg(0), fs.Arg(1), cacheDir(), stderr)
 	if err != nil {
 		return err
 	}
-	defer dump.Close()
-	for _, w := range warns {
-		fmt.Fprintf(stderr, "WARNING: %v\n", w)
-	}
-	var img *commands.Image
-	if fs.Arg(0) == "-" { // no vmlinux: symbols from the dump's kallsyms
-		img, err = commands.KallsymsImage(dump)
-	} else {
-		img, err = commands.LoadImage(fs.Arg(0), cacheDir(), dump.Machine())
-	}
-	if err != nil {
-		return err
-	}
-	defer img.Close()
-	s, err := commands.NewSession(img, dump, dump.Printk(), stderr)
-	if err != nil {
-		return err
-	}
+	defer closeFiles()
 	s.JSON = *asJSON
 	batch := *cmds != "" || *file != ""
 	if *file != "" {
