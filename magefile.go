@@ -40,11 +40,17 @@ func cacheDir() string {
 	return filepath.Join(base, "kdumpkit")
 }
 
+// defaultBoard is used when no board: target comes first.
+const defaultBoard = "vexpress"
+
+// board is the selected board, the default one if none was selected.
+// Shipped boards are embedded and validated by boards' tests, so loading
+// the default cannot fail at run time; mg.Fatal keeps a message if it did.
 func board() *boards.Board {
 	if state.board == nil {
-		b, err := boards.Shipped("vexpress")
+		b, err := boards.Shipped(defaultBoard)
 		if err != nil {
-			panic(err)
+			panic(mg.Fatal(1, err))
 		}
 		state.board = b
 	}
@@ -88,6 +94,11 @@ func (Host) Check(ctx context.Context) error {
 	return hostcheck.Ensure(ctx, hostcheck.ForArch(board().QEMU.Binary), os.Stdout)
 }
 
+// checkTestHost is host:check plus what the tests themselves drive.
+func checkTestHost(ctx context.Context) error {
+	return hostcheck.Ensure(ctx, hostcheck.ForTests(board().QEMU.Binary), os.Stdout)
+}
+
 // Toolchain resolves cross compilers.
 type Toolchain mg.Namespace
 
@@ -110,15 +121,30 @@ func (Kernel) Source(ctx context.Context) error {
 	return err
 }
 
-// Build configures (defconfig + fragments, verified) and builds image, dtb and vmlinux into build/<board>/.
-func (Kernel) Build(ctx context.Context) error {
-	mg.CtxDeps(ctx, Toolchain.Resolve, Kernel.Source)
+func kernelBuild() *kbuild.Build {
 	b := &kbuild.Build{Board: board(), Tree: state.tree, Toolchain: state.tc, CacheDir: cacheDir(),
 		OutDir: buildDir(), Log: os.Stdout}
 	if mg.Verbose() {
 		b.MakeLog = os.Stdout
 	}
-	a, err := b.Run(ctx)
+	return b
+}
+
+// Config makes build/<board>/config: defconfig + fragments, olddefconfig, every fragment symbol verified.
+func (Kernel) Config(ctx context.Context) error {
+	mg.CtxDeps(ctx, Toolchain.Resolve, Kernel.Source)
+	cfg, err := kernelBuild().Configure(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("kernel: config %s\n", cfg)
+	return nil
+}
+
+// Build configures (defconfig + fragments, verified) and builds image, dtb and vmlinux into build/<board>/.
+func (Kernel) Build(ctx context.Context) error {
+	mg.CtxDeps(ctx, Toolchain.Resolve, Kernel.Source)
+	a, err := kernelBuild().Run(ctx)
 	if err != nil {
 		return err
 	}
@@ -127,9 +153,17 @@ func (Kernel) Build(ctx context.Context) error {
 	return nil
 }
 
+// Later stages (issues 3-6) go here, each a namespace whose targets depend
+// on the ones above through mg.CtxDeps and read what they left in state:
+//   Rootfs.Build   u-root initramfs for board().GOARCH() (needs state.kernel)
+//   Qemu.Run       boot build/<board>/ to a shell;  Qemu.Gdb  the same with -s -S
+//   Kdump.Test     boot, load, panic, capture, analyze, compare with ground truth
+//   Kdump.Crash    the same with an LKDTM crash type
+//   Analyze.Shell  kdumpkit analyze on the newest dump
+
 // Test runs every test, the slow real-kernel and real-QEMU ones included (their builds are cached in ~/.cache/kdumpkit).
 func Test(ctx context.Context) error {
-	mg.CtxDeps(ctx, Host.Check, Toolchain.Resolve, Kernel.Source)
+	mg.CtxDeps(ctx, checkTestHost, Toolchain.Resolve, Kernel.Source)
 	return sh.RunV("go", "test", "-timeout", "80m", "./...")
 }
 

@@ -46,7 +46,10 @@ type Kernel struct {
 	DTB       string   `toml:"dtb"`   // file name under arch/<arch>/boot/dts, "" for none
 	Fragments []string `toml:"fragments"`
 	Cmdline   string   `toml:"cmdline"`
-	Sources   []Source `toml:"source"`
+	// CrashCmdline is the capture kernel's command line (before the
+	// elfcorehdr= and mem= that kexec adds).
+	CrashCmdline string   `toml:"crash_cmdline"`
+	Sources      []Source `toml:"source"`
 }
 
 // Toolchain lists where a cross compiler may come from.
@@ -65,11 +68,8 @@ type Source struct {
 	Prefix    string `toml:"prefix"`    // toolchain: CROSS_COMPILE prefix, e.g. arm-linux-gnueabihf-
 }
 
-// Kdump configures the crash kernel, the capture and the test run.
+// Kdump configures the capture and the test run.
 type Kdump struct {
-	// CrashCmdline is the capture kernel's command line (before the
-	// elfcorehdr= and mem= that kexec adds).
-	CrashCmdline string `toml:"crash_cmdline"`
 	// Targets are the dump targets, tried in order: "9p", "disk",
 	// "http://HOST:PORT/", "dir:/PATH".
 	Targets  []string `toml:"targets"`

@@ -19,6 +19,9 @@ func TestShippedVexpress(t *testing.T) {
 	if b.QEMU.Memory != 512<<20 {
 		t.Errorf("memory %v, want 512M", b.QEMU.Memory)
 	}
+	if !strings.Contains(b.Kernel.CrashCmdline, "maxcpus=1") {
+		t.Errorf("crash_cmdline %q lacks maxcpus=1", b.Kernel.CrashCmdline)
+	}
 	for _, want := range []string{"crashkernel=64M", "nr_cpus=1"} {
 		if !strings.Contains(b.Kernel.Cmdline, want) {
 			t.Errorf("cmdline %q lacks %s", b.Kernel.Cmdline, want)
@@ -79,6 +82,9 @@ func TestValidation(t *testing.T) {
 		{"unknown arch", strings.Replace(minimal, `arch = "arm"`, `arch = "mips"`, 1),
 			[]string{`arch "mips": want one of arm, arm64, x86_64`}},
 		{"malformed", strings.Replace(minimal, `name = "t"`, `name = "t`, 1), []string{"t.toml:1:"}},
+		{"unclosed table", strings.Replace(minimal, "[qemu]", "[qemu", 1), []string{"t.toml:3:", "end table name"}},
+		{"unknown source key", strings.Replace(minimal, "kind = \"path\"\n", "kind = \"path\"\nurl2 = \"x\"\n", 1),
+			[]string{"t.toml:15:", `unknown key "toolchain.source.url2"`}},
 		{"unhashed tarball", minimal + "[[kernel.source]]\nkind = \"tarball\"\nurl = \"http://x/y.tar.xz\"\n",
 			[]string{"kernel.source[1]", "needs sha256 or checksums"}},
 		{"bad target", minimal + "[kdump]\ntargets = [\"floppy\"]\n", []string{`kdump.targets: "floppy"`}},

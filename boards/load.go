@@ -63,7 +63,7 @@ func Parse(name string, data []byte) (*Board, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s:%d: %s", name, pe.Position.Line, pe.Message)
+			return nil, fmt.Errorf("%s:%d: %s", name, errorLine(data, pe), pe.Message)
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -77,6 +77,16 @@ func Parse(name string, data []byte) (*Board, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &b, nil
+}
+
+// errorLine is the line of a TOML syntax error. The decoder's Line is one
+// too far when the offending character is the newline itself ("[qemu" with
+// no "]"), while its byte offset is right, so the line is counted from that.
+func errorLine(data []byte, pe toml.ParseError) int {
+	if start := pe.Position.Start; start > 0 && start <= len(data) {
+		return 1 + bytes.Count(data[:start], []byte("\n"))
+	}
+	return pe.Position.Line
 }
 
 // keyLine finds the line that defines key k, since the TOML decoder keeps

@@ -48,6 +48,15 @@ func ForArch(qemuBinary string) []Need {
 	}
 }
 
+// ForTests lists what `go test ./...` needs beyond ForArch: the Debian
+// tooling that the debpkg and kernelsrc tests drive for real.
+func ForTests(qemuBinary string) []Need {
+	return append(ForArch(qemuBinary),
+		Need{"apt-get", "apt"},
+		Need{"dpkg-query", "dpkg"},
+	)
+}
+
 // Missing returns the needs that the host lacks; path is the PATH to search.
 func Missing(needs []Need, path string) []Need {
 	var out []Need
@@ -99,6 +108,7 @@ func InstallCommand(pkgs []string) string {
 func Ensure(ctx context.Context, needs []Need, log io.Writer) error {
 	miss := Missing(needs, os.Getenv("PATH"))
 	if len(miss) == 0 {
+		fmt.Fprintf(log, "host: all %d needed tools present\n", len(needs))
 		return nil
 	}
 	pkgs := Packages(miss)

@@ -1,9 +1,12 @@
 package hostcheck
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -35,5 +38,39 @@ func TestForArchPicksQEMUPackage(t *testing.T) {
 		if n := ForArch(bin)[0]; n.What != bin || n.Package != pkg {
 			t.Errorf("%s: %+v", bin, n)
 		}
+	}
+}
+
+func TestEnsureNothingMissingSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "make"), []byte("#!/bin/sh\n"), 0o755)
+	t.Setenv("PATH", dir)
+	var log strings.Builder
+	if err := Ensure(context.Background(), []Need{{"make", "make"}}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "all 1 needed tools present") {
+		t.Errorf("log = %q", log.String())
+	}
+}
+
+// With a PATH that has neither the tool nor apt-get, Ensure cannot install
+// and must fail with the exact command, whoever runs it.
+func TestEnsurePrintsInstallCommand(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	var log strings.Builder
+	err := Ensure(context.Background(), []Need{{"bison", "bison"}, {"bc", "bc"}}, &log)
+	if !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), "sudo apt-get install -y bc bison") {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(log.String(), "missing bison, bc") {
+		t.Errorf("log = %q", log.String())
+	}
+}
+
+func TestForTestsExtendsForArch(t *testing.T) {
+	a, tst := ForArch("qemu-system-arm"), ForTests("qemu-system-arm")
+	if len(tst) <= len(a) || !reflect.DeepEqual(tst[:len(a)], a) {
+		t.Errorf("ForTests = %v", tst)
 	}
 }

@@ -57,7 +57,50 @@ func (b *Build) ObjDir() string {
 	return filepath.Join(b.CacheDir, "kbuild", b.Board.Name+"-"+b.Tree.ID)
 }
 
-// Run builds when an input changed and collects the artifacts.
+// Stamp files in the object tree: each holds the hash of every input, so a
+// matching one means that step has nothing to do.
+const (
+	configStampFile = ".kdumpkit-config-stamp"
+	buildStampFile  = ".kdumpkit-stamp"
+)
+
+// Configure makes the verified .config (defconfig, fragments merged,
+// olddefconfig, every fragment symbol checked) unless one made from the
+// same inputs is already there, and collects it as OutDir/config.
+func (b *Build) Configure(ctx context.Context) (string, error) {
+	frags, err := b.fragments()
+	if err != nil {
+		return "", err
+	}
+	obj := b.ObjDir()
+	if err := b.configureOnce(ctx, obj, frags, b.stamp(frags)); err != nil {
+		return "", err
+	}
+	a, err := collect(&Artifacts{Config: filepath.Join(obj, ".config")}, b.OutDir)
+	if err != nil {
+		return "", err
+	}
+	return a.Config, nil
+}
+
+func (b *Build) configureOnce(ctx context.Context, obj string, frags []*kernelcfg.Config, stamp string) error {
+	stampPath := filepath.Join(obj, configStampFile)
+	if old, err := os.ReadFile(stampPath); err == nil && string(old) == stamp && fileExists(filepath.Join(obj, ".config")) {
+		fmt.Fprintf(b.Log, "kernel: config is up to date (same source, toolchain, defconfig and fragments); skipped defconfig and olddefconfig\n")
+		return nil
+	}
+	if err := os.MkdirAll(obj, 0o755); err != nil {
+		return err
+	}
+	os.Remove(stampPath)
+	if err := b.configure(ctx, obj, frags); err != nil {
+		return err
+	}
+	return os.WriteFile(stampPath, []byte(stamp), 0o644)
+}
+
+// Run configures and builds when an input changed, and collects the
+// artifacts in OutDir.
 func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 	start := time.Now()
 	frags, err := b.fragments()
@@ -66,16 +109,13 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 	}
 	obj := b.ObjDir()
 	stamp := b.stamp(frags)
-	stampFile := filepath.Join(obj, ".kdumpkit-stamp")
+	stampPath := filepath.Join(obj, buildStampFile)
 	a := b.artifactsIn(obj)
-	if old, err := os.ReadFile(stampFile); err == nil && string(old) == stamp && a.exist() {
+	if old, err := os.ReadFile(stampPath); err == nil && string(old) == stamp && a.exist() {
 		fmt.Fprintf(b.Log, "kernel: %s is up to date (same source, toolchain, config and fragments); no make\n", obj)
 	} else {
-		if err := os.MkdirAll(obj, 0o755); err != nil {
-			return nil, err
-		}
-		os.Remove(stampFile)
-		if err := b.configure(ctx, obj, frags); err != nil {
+		os.Remove(stampPath)
+		if err := b.configureOnce(ctx, obj, frags, stamp); err != nil {
 			return nil, err
 		}
 		if err := b.compile(ctx, obj); err != nil {
@@ -84,7 +124,7 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 		if !a.exist() {
 			return nil, fmt.Errorf("make finished but %s lacks an artifact: %+v", obj, a)
 		}
-		if err := os.WriteFile(stampFile, []byte(stamp), 0o644); err != nil {
+		if err := os.WriteFile(stampPath, []byte(stamp), 0o644); err != nil {
 			return nil, err
 		}
 		a.Built = true
@@ -95,6 +135,11 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 	}
 	out.Built, out.ObjDir, out.Duration = a.Built, obj, time.Since(start)
 	return out, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func (b *Build) fragments() ([]*kernelcfg.Config, error) {
@@ -243,7 +288,7 @@ func (a *Artifacts) exist() bool {
 		if *p == "" {
 			continue
 		}
-		if _, err := os.Stat(*p); err != nil {
+		if !fileExists(*p) {
 			return false
 		}
 	}

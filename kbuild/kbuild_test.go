@@ -80,3 +80,88 @@ func TestStampChangesWithInputs(t *testing.T) {
 		t.Error("stamp ignores the fragments")
 	}
 }
+
+// A fake tree whose make counts its runs and makes every artifact, so the
+// skip logic can be checked without a compiler.
+func countingTree(t *testing.T) (*kernelsrc.Tree, string) {
+	dir := t.TempDir()
+	count := filepath.Join(dir, "make-runs")
+	os.WriteFile(filepath.Join(dir, "Kconfig"), []byte("config KEXEC\n\tbool \"kexec\"\n"), 0o644)
+	mk := `
+fake_defconfig:
+	echo defconfig >> ` + count + `
+	printf '# CONFIG_KEXEC is not set\n' > $(O)/.config
+olddefconfig:
+	echo olddefconfig >> ` + count + `
+zImage vmlinux:
+	echo $@ >> ` + count + `
+	mkdir -p $(O)/arch/arm/boot
+	touch $(O)/arch/arm/boot/zImage $(O)/vmlinux $(O)/System.map
+`
+	os.WriteFile(filepath.Join(dir, "Makefile"), []byte(mk), 0o644)
+	return &kernelsrc.Tree{Dir: dir, ID: "counting", Version: "6.1.0"}, count
+}
+
+func makeRuns(t *testing.T, count string) []string {
+	b, _ := os.ReadFile(count)
+	return strings.Fields(string(b))
+}
+
+func TestConfigureThenRunSkipsWhatIsDone(t *testing.T) {
+	tree, count := countingTree(t)
+	var log bytes.Buffer
+	b := &Build{Board: fakeBoard(t, "CONFIG_KEXEC=y\n"), Tree: tree,
+		Toolchain: &toolchain.Toolchain{CrossCompile: "none-"}, CacheDir: t.TempDir(), OutDir: t.TempDir(), Log: &log}
+	ctx := context.Background()
+	cfg, err := b.Configure(ctx)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if got, _ := os.ReadFile(cfg); !strings.Contains(string(got), "CONFIG_KEXEC=y") {
+		t.Errorf("collected config %s lacks the fragment's KEXEC=y:\n%s", cfg, got)
+	}
+	if _, err := b.Configure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := makeRuns(t, count); strings.Join(got, " ") != "defconfig olddefconfig" {
+		t.Errorf("second Configure ran make again: %v", got)
+	}
+	a, err := b.Run(ctx)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !a.Built || strings.Join(makeRuns(t, count), " ") != "defconfig olddefconfig zImage vmlinux" {
+		t.Errorf("Run after Configure: built=%v, make runs %v", a.Built, makeRuns(t, count))
+	}
+	log.Reset()
+	if a, err = b.Run(ctx); err != nil || a.Built {
+		t.Fatalf("second Run: built=%v err=%v", a != nil && a.Built, err)
+	}
+	if n := len(makeRuns(t, count)); n != 4 || !strings.Contains(log.String(), "up to date") {
+		t.Errorf("second Run ran make (%d runs) or did not say so:\n%s", n, log.String())
+	}
+	for _, f := range []string{"zImage", "vmlinux", "System.map", "config"} {
+		if _, err := os.Stat(filepath.Join(b.OutDir, f)); err != nil {
+			t.Errorf("artifact not collected: %v", err)
+		}
+	}
+}
+
+func TestChangedFragmentReconfigures(t *testing.T) {
+	tree, count := countingTree(t)
+	board := fakeBoard(t, "CONFIG_KEXEC=y\n")
+	b := &Build{Board: board, Tree: tree, Toolchain: &toolchain.Toolchain{CrossCompile: "none-"},
+		CacheDir: t.TempDir(), OutDir: t.TempDir(), Log: &bytes.Buffer{}}
+	if _, err := b.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	frag := filepath.Join(filepath.Dir(board.Path), "frag.config")
+	os.WriteFile(frag, []byte("# CONFIG_KEXEC is not set\n"), 0o644)
+	a, err := b.Run(context.Background())
+	if err != nil || !a.Built {
+		t.Fatalf("changed fragment: built=%v err=%v", a != nil && a.Built, err)
+	}
+	if got := makeRuns(t, count); len(got) != 8 {
+		t.Errorf("make runs %v, want two full rounds", got)
+	}
+}

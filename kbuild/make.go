@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // make runs the kernel's make out of tree with the board's ARCH and the
@@ -29,6 +30,7 @@ func (b *Build) make(ctx context.Context, obj string, args ...string) error {
 	}
 	defer lf.Close()
 	fmt.Fprintf(lf, "$ make %s\n", strings.Join(argv, " "))
+	start := time.Now()
 	var out io.Writer = lf
 	if b.MakeLog != nil {
 		out = io.MultiWriter(lf, b.MakeLog)
@@ -37,10 +39,20 @@ func (b *Build) make(ctx context.Context, obj string, args ...string) error {
 	cmd := exec.CommandContext(ctx, "make", argv...)
 	cmd.Env = b.Toolchain.Env(os.Environ())
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(out, &tail), io.MultiWriter(out, &tail)
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	// The log keeps each step's wall time: the cold-build number comes from here.
+	fmt.Fprintf(lf, "# %s: %v after %s\n", strings.Join(args, " "), errOrOK(err), time.Since(start).Round(time.Second))
+	if err != nil {
 		return fmt.Errorf("make %s: %w; last lines (full log %s):\n%s", strings.Join(args, " "), err, logPath, tail.last(30))
 	}
 	return nil
+}
+
+func errOrOK(err error) any {
+	if err == nil {
+		return "ok"
+	}
+	return err
 }
 
 // tailBuffer keeps the last 64 KiB written to it.
