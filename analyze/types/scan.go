@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sort"
 )
 
 // errSlowPath makes the index fall back to debug/dwarf's reader: the fast
@@ -251,21 +253,60 @@ func (s *scanner) attrValue(c *cursor, form uint64, offSize, addrSize int, versi
 	return 0, nil, fmt.Errorf("DWARF form %#x at %#x: %w", form, c.off, errSlowPath)
 }
 
-// indexFast fills t.index by scanning every compile unit.
+// indexFast fills t.index by scanning every compile unit. A large
+// .debug_info is split in two halves indexed on two cores and merged with
+// the same first-definition rules a single pass applies.
 func (t *Types) indexFast(s *scanner) error {
-	for off := 0; off < s.infoLen; {
-		u, err := s.header(off)
-		if err != nil {
-			return err
-		}
+	us, err := s.unitList()
+	if err != nil {
+		return err
+	}
+	if runtime.NumCPU() < 2 || s.infoLen < 8<<20 || len(us) < 2 {
+		return t.indexUnits(s, us)
+	}
+	cut := sort.Search(len(us), func(i int) bool { return us[i].start >= s.infoLen/2 })
+	cut = max(1, min(cut, len(us)-1))
+	later := &Types{}
+	for k := range later.index {
+		later.index[k] = map[string]dwarf.Offset{}
+	}
+	clone := &scanner{infoR: s.infoR, infoLen: s.infoLen, abbrev: s.abbrev, str: s.str, bo: s.bo, abbrevs: map[uint64][]abbrevEntry{}}
+	done := make(chan error, 1)
+	go func() { done <- later.indexUnits(clone, us[cut:]) }()
+	err = t.indexUnits(s, us[:cut])
+	if lerr := <-done; err == nil {
+		err = lerr
+	}
+	if err != nil {
+		return err
+	}
+	t.merge(later)
+	return nil
+}
+
+func (t *Types) indexUnits(s *scanner, us []unitHdr) error {
+	for _, u := range us {
 		if u.compile {
 			if err := t.scanUnit(s, u); err != nil {
 				return err
 			}
 		}
-		off = u.end
 	}
 	return nil
+}
+
+// merge folds in the index of later units: a type's first definition
+// stays; a variable or function takes the later entry when that one has
+// an address (a definition) or the name is new, as record does in order.
+func (t *Types) merge(later *Types) {
+	for k, m := range later.index {
+		for name, off := range m {
+			_, dup := t.index[k][name]
+			if !dup || ((Kind(k) == KindVariable || Kind(k) == KindFunction) && later.defined[kindName{Kind(k), name}]) {
+				t.index[k][name] = off
+			}
+		}
+	}
 }
 
 // header reads the unit header at off (DWARF 5 §7.5.1; 2–4 are a subset).
@@ -437,6 +478,12 @@ func (t *Types) record(tag dwarf.Tag, d dieInfo, off dwarf.Offset) {
 	if kind == KindVariable || kind == KindFunction {
 		if _, dup := m[string(d.name)]; dup && !d.addr {
 			return
+		}
+		if d.addr {
+			if t.defined == nil {
+				t.defined = map[kindName]bool{}
+			}
+			t.defined[kindName{kind, string(d.name)}] = true
 		}
 	} else if d.declaration {
 		return

@@ -20,6 +20,11 @@ var (
 	ErrNotFound = errors.New("not found in DWARF")
 )
 
+type kindName struct {
+	kind Kind
+	name string
+}
+
 // Kind says which namespace a name lives in: C keeps struct, union and enum
 // tags apart from typedef and variable names.
 type Kind int
@@ -54,7 +59,10 @@ type Types struct {
 
 	once  sync.Once
 	index [numKinds]map[string]dwarf.Offset
-	err   error
+	// defined names the variables and functions whose indexed entry is a
+	// definition (has an address), for merging two halves of the index.
+	defined map[kindName]bool
+	err     error
 
 	mu    sync.Mutex // dwarf.Data's type cache is not safe for concurrent use
 	cache map[dwarf.Offset]dwarf.Type
