@@ -32,7 +32,7 @@ func ForArch(qemuBinary string) []Need {
 	case strings.HasSuffix(qemuBinary, "aarch64"), strings.HasSuffix(qemuBinary, "arm"):
 		qpkg = "qemu-system-arm"
 	}
-	return []Need{
+	needs := []Need{
 		{qemuBinary, qpkg},
 		{"make", "make"},
 		{"gcc", "gcc"}, // host programs of the kernel build (fixdep, kconfig)
@@ -44,8 +44,12 @@ func ForArch(qemuBinary string) []Need {
 		{"cpio", "cpio"},
 		{"dpkg-deb", "dpkg"},
 		{"/usr/include/openssl/opensslv.h", "libssl-dev"},
-		{"/usr/include/gelf.h", "libelf-dev"},
 	}
+	if strings.HasSuffix(qemuBinary, "x86_64") {
+		// objtool, which only x86 builds run (6.1), links libelf.
+		needs = append(needs, Need{"/usr/include/gelf.h", "libelf-dev"})
+	}
+	return needs
 }
 
 // ForTests lists what `go test ./...` needs beyond ForArch: the Debian

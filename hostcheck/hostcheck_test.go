@@ -74,3 +74,17 @@ func TestForTestsExtendsForArch(t *testing.T) {
 		t.Errorf("ForTests = %v", tst)
 	}
 }
+
+func TestLibelfOnlyForX86(t *testing.T) {
+	has := func(needs []Need) bool {
+		for _, n := range needs {
+			if n.Package == "libelf-dev" {
+				return true
+			}
+		}
+		return false
+	}
+	if has(ForArch("qemu-system-arm")) || !has(ForArch("qemu-system-x86_64")) {
+		t.Error("libelf-dev should be needed for x86 (objtool) only")
+	}
+}

@@ -103,3 +103,44 @@ func TestBuildVexpress(t *testing.T) {
 	}
 	t.Logf("second run: %s", time.Since(start))
 }
+
+// BenchmarkUpToDate times kernel:build's path when nothing changed (the
+// issue's goal is at most 5 s): resolving toolchain and source, hashing the
+// inputs and finding the stamp. It needs a warm cache (run the integration
+// test or `go run mage.go kernel:build` first) and skips otherwise.
+func BenchmarkUpToDate(b *testing.B) {
+	bd, err := boards.Shipped("vexpress")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := os.Getenv("XDG_CACHE_HOME")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache")
+	}
+	dir = filepath.Join(dir, "kdumpkit")
+	out := b.TempDir()
+	for b.Loop() {
+		ctx := context.Background()
+		var log bytes.Buffer
+		tc, err := toolchain.Resolve(ctx, bd, dir, &log)
+		if err != nil {
+			b.Skipf("no toolchain: %v", err)
+		}
+		tree, err := kernelsrc.Resolve(ctx, bd, dir, &log)
+		if err != nil {
+			b.Skipf("no kernel source: %v", err)
+		}
+		build := &Build{Board: bd, Tree: tree, Toolchain: tc, CacheDir: dir, OutDir: out, Log: &log}
+		if _, err := os.Stat(filepath.Join(build.ObjDir(), buildStampFile)); err != nil {
+			b.Skipf("cold cache (%v): build the kernel first", err)
+		}
+		a, err := build.Run(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if a.Built {
+			b.Fatalf("rebuilt:\n%s", log.String())
+		}
+	}
+}
