@@ -87,7 +87,6 @@ func (b *Build) configureOnce(ctx context.Context, obj string, frags []*kernelcf
 	if err := os.MkdirAll(obj, 0o755); err != nil {
 		return err
 	}
-	os.Remove(stampPath)
 	if err := b.configure(ctx, obj, frags); err != nil {
 		return err
 	}
@@ -109,7 +108,6 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 	if old, err := os.ReadFile(stampPath); err == nil && string(old) == stamp && a.exist() {
 		fmt.Fprintf(b.Log, "kernel: %s is up to date (same source, toolchain, config and fragments); no make\n", obj)
 	} else {
-		os.Remove(stampPath)
 		if err := b.configureOnce(ctx, obj, frags, stamp); err != nil {
 			return nil, err
 		}
@@ -174,6 +172,15 @@ func (b *Build) configure(ctx context.Context, obj string, frags []*kernelcfg.Co
 	}
 	if err := kernelcfg.CheckKnown(kc, frags...); err != nil {
 		return err
+	}
+	// From here on .config changes: neither the config nor the build
+	// stamp may vouch for the object tree until this configure and the
+	// make after it succeed. A fragment that failed the checks above
+	// leaves both, and the tree, as they were.
+	for _, f := range []string{configStampFile, buildStampFile} {
+		if err := os.Remove(filepath.Join(obj, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 	}
 	fmt.Fprintf(b.Log, "kernel: %s + %s\n", b.Board.Kernel.Defconfig, strings.Join(b.Board.Kernel.Fragments, ", "))
 	if err := b.make(ctx, obj, b.Board.Kernel.Defconfig); err != nil {

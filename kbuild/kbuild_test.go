@@ -165,3 +165,29 @@ func TestChangedFragmentReconfigures(t *testing.T) {
 		t.Errorf("make runs %v, want two full rounds", got)
 	}
 }
+
+// A fragment that fails the checks before make must not cost the next
+// good run a rebuild: the stamps and the tree stay as they were.
+func TestRejectedFragmentKeepsTheWarmTree(t *testing.T) {
+	tree, count := countingTree(t)
+	board := fakeBoard(t, "CONFIG_KEXEC=y\n")
+	b := &Build{Board: board, Tree: tree, Toolchain: &toolchain.Toolchain{CrossCompile: "none-"},
+		CacheDir: t.TempDir(), OutDir: t.TempDir(), Log: &bytes.Buffer{}}
+	ctx := context.Background()
+	if _, err := b.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	frag := filepath.Join(filepath.Dir(board.Path), "frag.config")
+	os.WriteFile(frag, []byte("CONFIG_KEXEC=y\nCONFIG_NO_SUCH=y\n"), 0o644)
+	if _, err := b.Run(ctx); !errors.Is(err, kernelcfg.ErrUnknownSymbol) {
+		t.Fatalf("err = %v", err)
+	}
+	os.WriteFile(frag, []byte("CONFIG_KEXEC=y\n"), 0o644)
+	a, err := b.Run(ctx)
+	if err != nil || a.Built {
+		t.Fatalf("after a rejected fragment: built=%v err=%v", a != nil && a.Built, err)
+	}
+	if n := len(makeRuns(t, count)); n != 4 {
+		t.Errorf("%d make runs, want the first build's 4 only", n)
+	}
+}
