@@ -166,7 +166,7 @@ func (b *Build) stamp(frags []*kernelcfg.Config) string {
 // configure makes .config: defconfig, fragments merged, olddefconfig,
 // then every fragment symbol verified.
 func (b *Build) configure(ctx context.Context, obj string, frags []*kernelcfg.Config) error {
-	kc, err := kernelcfg.ScanKconfig(b.Tree.Dir)
+	kc, err := kernelcfg.ScanKconfig(b.Tree.Dir, b.Board.KernelSrcArch())
 	if err != nil {
 		return err
 	}

@@ -30,10 +30,12 @@ type Kconfig struct {
 	syms map[string]*Symbol
 }
 
-// ScanKconfig reads every Kconfig* file under dir. It does not evaluate
-// expressions: it gathers what a person needs to see to understand why a
-// symbol came out as it did.
-func ScanKconfig(dir string) (*Kconfig, error) {
+// ScanKconfig reads every Kconfig* file under dir, leaving out arch/X for
+// every X but srcArch (the directory under arch/, "x86" for x86_64; "" keeps
+// them all): KEXEC alone is defined by twelve arches in 6.1, and only the
+// board's own says why its value came out as it did. It does not evaluate
+// expressions: it gathers what a person needs to see.
+func ScanKconfig(dir, srcArch string) (*Kconfig, error) {
 	k := &Kconfig{syms: map[string]*Symbol{}}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -41,6 +43,9 @@ func ScanKconfig(dir string) (*Kconfig, error) {
 		}
 		if d.IsDir() {
 			if n := d.Name(); p != dir && (strings.HasPrefix(n, ".") || n == "Documentation" || n == "tools") {
+				return filepath.SkipDir
+			}
+			if srcArch != "" && filepath.Dir(p) == filepath.Join(dir, "arch") && d.Name() != srcArch {
 				return filepath.SkipDir
 			}
 			return nil
@@ -73,8 +78,17 @@ func (k *Kconfig) scan(name string, r io.Reader) error {
 	inHelp, helpIndent := false, 0
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	next := 1 // number of the next physical line
+	for sc.Scan() {
+		n := next
 		raw := sc.Text()
+		next++
+		// A trailing backslash continues the line; without joining, the
+		// "if FOO" of a continued "select BAR \" reads as an if block.
+		for strings.HasSuffix(raw, "\\") && sc.Scan() {
+			raw = strings.TrimSuffix(raw, "\\") + " " + strings.TrimSpace(sc.Text())
+			next++
+		}
 		line := strings.TrimSpace(raw)
 		if inHelp {
 			ind := len(raw) - len(strings.TrimLeft(raw, " \t"))

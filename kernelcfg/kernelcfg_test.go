@@ -3,6 +3,7 @@ package kernelcfg
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -58,7 +59,7 @@ func TestMergeFragmentWins(t *testing.T) {
 }
 
 func TestVerifyExplainsDependencyOff(t *testing.T) {
-	k, err := ScanKconfig("testdata/tree")
+	k, err := ScanKconfig("testdata/tree", "arm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestVerifyExplainsDependencyOff(t *testing.T) {
 }
 
 func TestCheckKnownNamesFragmentLine(t *testing.T) {
-	k, err := ScanKconfig("testdata/tree")
+	k, err := ScanKconfig("testdata/tree", "arm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,4 +125,30 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestScanKeepsTheBoardsArchAndJoinsContinuedLines(t *testing.T) {
+	arm, err := ScanKconfig("testdata/tree", "arm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kexec, _ := arm.Lookup("KEXEC")
+	if want := []string{"Kconfig:6"}; !reflect.DeepEqual(kexec.Defs, want) {
+		t.Errorf("KEXEC defined at %v, want %v: arch/x86 was read for an arm board", kexec.Defs, want)
+	}
+	after, _ := arm.Lookup("ARM_AFTER")
+	if want := []string{"depends on SMP (arch/arm/Kconfig:21)"}; !reflect.DeepEqual(after.Depends, want) {
+		t.Errorf("ARM_AFTER depends %q, want %q", after.Depends, want)
+	}
+	frag := parse(t, "x.config", "CONFIG_X86_ONLY=y\n")
+	if err := CheckKnown(arm, frag); !errors.Is(err, ErrUnknownSymbol) {
+		t.Errorf("an x86-only symbol passed for arm: %v", err)
+	}
+	all, err := ScanKconfig("testdata/tree", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckKnown(all, frag); err != nil {
+		t.Errorf("all arches: %v", err)
+	}
 }
