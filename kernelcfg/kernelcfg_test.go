@@ -77,8 +77,8 @@ func TestVerifyExplainsDependencyOff(t *testing.T) {
 		t.Fatalf("%d mismatches, want 4: %v", len(ms), got)
 	}
 	for name, wants := range map[string][]string{
-		"CRASH_DUMP":        {"kdump.config:2 asks for y, the final .config has n", "depends on EXPERT (fs/Kconfig:15)"},
-		"PROC_VMCORE":       {"depends on PROC_FS (fs/Kconfig:2)", "depends on CRASH_DUMP (fs/Kconfig:6)"},
+		"CRASH_DUMP":        {"kdump.config:2 asks for y, the final .config has n", "depends on EXPERT (fs/Kconfig:15)", "in the final .config: EXPERT=n"},
+		"PROC_VMCORE":       {"depends on PROC_FS (fs/Kconfig:2)", "depends on CRASH_DUMP (fs/Kconfig:6)", "PROC_FS=y CRASH_DUMP=n"},
 		"DEBUG_INFO_DWARF4": {"member of choice Debug information (Kconfig:19)"},
 		"ARM_PV_FIXUP":      {"if ARM_LPAE (arch/arm/Kconfig:4)"},
 	} {
@@ -150,5 +150,17 @@ func TestScanKeepsTheBoardsArchAndJoinsContinuedLines(t *testing.T) {
 	}
 	if err := CheckKnown(all, frag); err != nil {
 		t.Errorf("all arches: %v", err)
+	}
+}
+
+func TestDepSymbols(t *testing.T) {
+	got := depSymbols([]string{
+		"depends on (!SMP || PM_SLEEP_SMP) (arch/arm/Kconfig:1671)",
+		"if RUNTIME_TESTING_MENU (lib/Kconfig.debug:2060)",
+		"depends on PROC_FS (fs/Kconfig:2); depends on MMU && SMP=y && NR_CPUS > 1 (fs/Kconfig:3)",
+	})
+	want := []string{"SMP", "PM_SLEEP_SMP", "RUNTIME_TESTING_MENU", "PROC_FS", "MMU", "NR_CPUS"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("depSymbols = %v, want %v", got, want)
 	}
 }
