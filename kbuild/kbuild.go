@@ -105,6 +105,8 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 	stamp := b.stamp(frags)
 	stampPath := filepath.Join(obj, buildStampFile)
 	a := b.artifactsIn(obj)
+	fmt.Fprintf(b.Log, "kernel: Linux %s from %s, compiled by %sgcc from %s (target %s)\n",
+		b.Tree.Version, b.Tree.Source, b.Toolchain.CrossCompile, b.Toolchain.Source, b.Toolchain.Target)
 	if old, err := os.ReadFile(stampPath); err == nil && string(old) == stamp && a.exist() {
 		fmt.Fprintf(b.Log, "kernel: %s is up to date (same source, toolchain, config and fragments); no make\n", obj)
 	} else {
