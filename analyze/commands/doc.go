@@ -1,5 +1,13 @@
 // Package commands implements crash-style commands (sys, log, ps, bt, set,
-// struct, whatis, sym, rd, help, q) on top of the analyzer's helpers, in the
-// output shapes of the crash utility's white paper, plus the interactive
-// prompt with its "|" pipes and ">"/">>" redirects.
+// struct, whatis, sym, rd, p, task, foreach bt, help, q) on top of the
+// analyzer's helpers, in the output shapes of the crash utility's white
+// paper, plus the interactive prompt with its "|" pipes and ">"/">>"
+// redirects.
+//
+// API: Open(vmlinux, vmcore, cacheDir, warn) gives a *Session (context: the
+// panic task); Exec runs command lines as the prompt does, Prompt runs the
+// interactive loop. For programs comparing a dump with ground truth (the
+// kdump:test target), Sys, PS, Backtrace and Printk return the same data
+// as structs; OpenVmcore, LoadImage, KallsymsImage and NewSession are the
+// parts Open is made of.
 package commands
