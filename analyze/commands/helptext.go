@@ -1,9 +1,10 @@
 package commands
 
-// helpPages are the "help CMD" texts, in crash's NAME/SYNOPSIS/DESCRIPTION
-// shape, shortened to what this analyzer does.
-var helpPages = map[string]string{
-	"sys": `NAME
+// helpPages returns the "help CMD" texts, in crash's NAME/SYNOPSIS/
+// DESCRIPTION shape, shortened to what this analyzer does.
+func helpPages() map[string]string {
+	return map[string]string{
+		"sys": `NAME
   sys - system data
 
 SYNOPSIS
@@ -13,7 +14,7 @@ DESCRIPTION
   Kernel and dump file, CPUs, crash date, uptime, load average, task count,
   utsname, memory, the panic message and the panic task. Without DWARF the
   task fields come from the CPU notes; --json prints the same fields.`,
-	"log": `NAME
+		"log": `NAME
   log - dump the kernel message buffer
 
 SYNOPSIS
@@ -22,7 +23,7 @@ SYNOPSIS
 DESCRIPTION
   The printk records, "[seconds.micros] text", read from VMCOREINFO alone.
     -m  show each message's log level as <N> after the timestamp.`,
-	"ps": `NAME
+		"ps": `NAME
   ps - display process status information
 
 SYNOPSIS
@@ -33,7 +34,7 @@ DESCRIPTION
   [brackets]; '>' marks the task active on a CPU.
     -p  the parental hierarchy of the given (or current) task.
     -c  the children of the given (or current) task.`,
-	"bt": `NAME
+		"bt": `NAME
   bt - backtrace
 
 SYNOPSIS
@@ -47,7 +48,7 @@ DESCRIPTION
   syscall entry.
     -a  the active task on each CPU.
     -f  the stack words of each frame.`,
-	"set": `NAME
+		"set": `NAME
   set - set a process context
 
 SYNOPSIS
@@ -57,7 +58,7 @@ DESCRIPTION
   Shows or sets the current context used by bt, ps -p/-c and task.
     -c cpu  the task active on cpu.
     -p      the panic task.`,
-	"struct": `NAME
+		"struct": `NAME
   struct - structure contents
 
 SYNOPSIS
@@ -67,18 +68,18 @@ DESCRIPTION
   Without an address, the layout (-o: with member offsets); with one, the
   contents as gdb prints them. "name address" works too when name is a
   struct.`,
-	"whatis": `NAME
+		"whatis": `NAME
   whatis - a symbol's or type's declaration
 
 SYNOPSIS
   whatis symbol | type`,
-	"sym": `NAME
+		"sym": `NAME
   sym - translate a symbol to its address or vice versa
 
 SYNOPSIS
   sym address | symbol
   sym -q string`,
-	"rd": `NAME
+		"rd": `NAME
   rd - read memory
 
 SYNOPSIS
@@ -86,30 +87,31 @@ SYNOPSIS
 
 DESCRIPTION
   count words of kernel virtual memory in hex with their ASCII.`,
-	"p": `NAME
+		"p": `NAME
   p - print a kernel variable
 
 SYNOPSIS
   p variable`,
-	"task": `NAME
+		"task": `NAME
   task - task_struct contents
 
 SYNOPSIS
   task [pid | taskp]`,
-	"foreach": `NAME
+		"foreach": `NAME
   foreach - run bt for every task
 
 SYNOPSIS
   foreach bt [-f]`,
-	"q": `NAME
+		"q": `NAME
   q - exit the session (also exit, quit)`,
-	"help": `NAME
+		"help": `NAME
   help - this list, or one command's page
 
 SYNOPSIS
   help [command]`,
-	"input": `Each line may hold several commands separated by ";". A command's output
+		"input": `Each line may hold several commands separated by ";". A command's output
 may go to a shell command ("ps | grep bash") or to a file ("bt > f",
 "log >> f"). kdumpkit analyze -c "cmd; cmd" and -i FILE run commands in
 batch; --json makes sys, ps, bt and log print JSON.`,
+	}
 }

@@ -77,7 +77,18 @@ func commandTable() map[string]command {
 	}
 }
 
-var aliases = map[string]string{"exit": "q", "quit": "q", "dmesg": "log", "?": "help", "man": "help"}
+// alias resolves crash's builtin aliases to command names.
+func alias(name string) string {
+	switch name {
+	case "exit", "quit":
+		return "q"
+	case "dmesg":
+		return "log"
+	case "?", "man":
+		return "help"
+	}
+	return name
+}
 
 // Run executes one command line (no pipes or redirects; see Exec). A bug
 // that panics inside a command ends that command with an error naming it,
@@ -92,10 +103,7 @@ func (s *Session) Run(w io.Writer, line string) (err error) {
 	if len(args) == 0 {
 		return nil
 	}
-	name := args[0]
-	if a, ok := aliases[name]; ok {
-		name = a
-	}
+	name := alias(args[0])
 	cmd, ok := commandTable()[name]
 	if !ok {
 		// crash treats an unknown word that names a struct as "struct WORD".
@@ -111,10 +119,7 @@ func (s *Session) Run(w io.Writer, line string) (err error) {
 
 func (s *Session) help(w io.Writer, args []string) error {
 	if len(args) > 1 {
-		page, ok := helpPages[args[1]]
-		if a, isAlias := aliases[args[1]]; !ok && isAlias {
-			page, ok = helpPages[a]
-		}
+		page, ok := helpPages()[alias(args[1])]
 		if !ok {
 			return fmt.Errorf("help: no page for %q", args[1])
 		}

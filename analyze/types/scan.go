@@ -470,7 +470,7 @@ func (d *dieInfo) note(s *scanner, a abbrevAttr, v uint64, b []byte, unit int) e
 
 // record applies the index rules of indexUnit to one top-level DIE.
 func (t *Types) record(tag dwarf.Tag, d dieInfo, off dwarf.Offset) {
-	kind, ok := kindOfTag[tag]
+	kind, ok := kindOf(tag)
 	if !ok || len(d.name) == 0 {
 		return
 	}

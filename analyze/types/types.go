@@ -40,14 +40,25 @@ const (
 	numKinds
 )
 
-var kindOfTag = map[dwarf.Tag]Kind{
-	dwarf.TagStructType:      KindStruct,
-	dwarf.TagUnionType:       KindUnion,
-	dwarf.TagEnumerationType: KindEnum,
-	dwarf.TagTypedef:         KindTypedef,
-	dwarf.TagBaseType:        KindBase,
-	dwarf.TagVariable:        KindVariable,
-	dwarf.TagSubprogram:      KindFunction,
+// kindOf maps a DIE tag to the namespace its name lives in.
+func kindOf(tag dwarf.Tag) (Kind, bool) {
+	switch tag {
+	case dwarf.TagStructType:
+		return KindStruct, true
+	case dwarf.TagUnionType:
+		return KindUnion, true
+	case dwarf.TagEnumerationType:
+		return KindEnum, true
+	case dwarf.TagTypedef:
+		return KindTypedef, true
+	case dwarf.TagBaseType:
+		return KindBase, true
+	case dwarf.TagVariable:
+		return KindVariable, true
+	case dwarf.TagSubprogram:
+		return KindFunction, true
+	}
+	return 0, false
 }
 
 // Types is the DWARF of one vmlinux with its lazily built name index.
@@ -242,7 +253,7 @@ func (t *Types) indexUnit(r *dwarf.Reader) error {
 		if e.Children {
 			r.SkipChildren()
 		}
-		kind, ok := kindOfTag[e.Tag]
+		kind, ok := kindOf(e.Tag)
 		if !ok {
 			continue
 		}
