@@ -43,6 +43,9 @@ type Session struct {
 	// DumpRAM is the bytes of RAM the dump's PT_LOADs describe (MEMORY
 	// when DWARF cannot say more).
 	DumpRAM uint64
+	// Partial is set when the dump file lacks data its headers promise
+	// (a truncated copy); sys marks DUMPFILE as crash does.
+	Partial bool
 	// Machine is the dump's ELF machine, e.g. "arm".
 	Machine string
 	// JSON makes sys, ps, bt and log print JSON.

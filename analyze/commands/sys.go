@@ -246,7 +246,11 @@ func (s *Session) sys(w io.Writer, args []string) error {
 	}
 	row := func(k, v string) { fmt.Fprintf(w, "%12s: %s\n", k, v) }
 	row("KERNEL", si.Kernel)
-	row("DUMPFILE", si.Dumpfile)
+	if s.Partial {
+		row("DUMPFILE", si.Dumpfile+"  [PARTIAL DUMP]")
+	} else {
+		row("DUMPFILE", si.Dumpfile)
+	}
 	row("CPUS", strconv.Itoa(si.CPUs))
 	row("DATE", si.Date)
 	row("UPTIME", formatUptime(si.UptimeSec))

@@ -130,5 +130,8 @@ func Open(vmlinux, vmcore, cacheDir string, warn io.Writer) (s *Session, close f
 		d.Close()
 		return nil, nil, err
 	}
+	for _, w := range warns {
+		s.Partial = s.Partial || errors.Is(w, dump.ErrTruncated)
+	}
 	return s, func() error { return errors.Join(img.Close(), d.Close()) }, nil
 }
