@@ -25,6 +25,12 @@ func run() error {
 	if _, err := os.Stat("/proc/vmcore"); err == nil {
 		return captureAndPowerOff(c)
 	}
+	if c.Mode == "capture" {
+		// Booted as the capture kernel, yet the old memory is not exported.
+		fmt.Printf("%s no /proc/vmcore in the capture kernel: CONFIG_PROC_VMCORE or CONFIG_CRASH_DUMP is off\n", capture.MarkerCaptureFailed)
+		fmt.Println(capture.MarkerPowerOff)
+		return unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	}
 	if err := loadCrashKernel(c); err != nil {
 		fmt.Printf("%s %v\n", capture.MarkerLoadFailed, err)
 		return err

@@ -1,0 +1,148 @@
+// Package qemu boots a board's kernel under QEMU (the system emulator's
+// command line as documented in qemu-system-arm(1)) with the serial
+// console on stdio, a 9p host share and a raw virtio disk for dumps, and
+// watches the console for the stages of a kdump run (watch.go).
+package qemu
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kdumpkit/kdumpkit/boards"
+)
+
+// Run is one QEMU boot.
+type Run struct {
+	Board       *boards.Board
+	Kernel, DTB string
+	Initrd      string
+	Append      string // added to the board's command line
+	Share       string // host directory exported as 9p tag "dump"; "" for none
+	Disk        string // raw disk image as a virtio-blk device; "" for none
+	GDB         bool   // -s -S: wait for gdb on :1234
+	Console     io.Writer
+	Stdin       io.Reader // nil: no input (-nographic still wants a terminal or a pipe)
+}
+
+// Cmdline is the first kernel's command line.
+func (r *Run) Cmdline() string {
+	return strings.TrimSpace(r.Board.Kernel.Cmdline + " " + r.Append)
+}
+
+// Args is QEMU's command line, without the binary.
+func (r *Run) Args() []string {
+	q := r.Board.QEMU
+	a := []string{"-M", q.Machine, "-m", q.Memory.String(), "-smp", fmt.Sprint(q.SMP)}
+	if q.CPU != "" {
+		a = append(a, "-cpu", q.CPU)
+	}
+	a = append(a, "-kernel", r.Kernel)
+	if r.DTB != "" {
+		a = append(a, "-dtb", r.DTB)
+	}
+	if r.Initrd != "" {
+		a = append(a, "-initrd", r.Initrd)
+	}
+	a = append(a, "-append", r.Cmdline(), "-nographic", "-no-reboot")
+	// virtio-mmio transports on ARM machines, PCI elsewhere.
+	dev := "-device"
+	blk, p9 := "virtio-blk-device", "virtio-9p-device"
+	if r.Board.Arch == "x86_64" {
+		blk, p9 = "virtio-blk-pci", "virtio-9p-pci"
+	}
+	if r.Share != "" {
+		a = append(a, "-fsdev", "local,id=dump0,path="+r.Share+",security_model=none", dev, p9+",fsdev=dump0,mount_tag=dump")
+	}
+	if r.Disk != "" {
+		a = append(a, "-drive", "file="+r.Disk+",if=none,format=raw,id=disk0", dev, blk+",drive=disk0")
+	}
+	if r.GDB {
+		a = append(a, "-s", "-S")
+	}
+	return append(a, q.Args...)
+}
+
+// GDBCommand is what to type to attach gdb to a Run with GDB set.
+func GDBCommand(vmlinux string) string {
+	return fmt.Sprintf("gdb-multiarch %s -ex 'target remote :1234'", vmlinux)
+}
+
+// String is the shell-quoted command line, for logs and for users to copy.
+func (r *Run) String() string {
+	parts := []string{r.Board.QEMU.Binary}
+	for _, a := range r.Args() {
+		if strings.ContainsAny(a, " ,'\"") && !strings.HasPrefix(a, "-") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
+}
+
+// Process is a running QEMU.
+type Process struct {
+	cmd  *exec.Cmd
+	done chan error
+	// Output is the console stream (also copied to Run.Console).
+	Output io.Reader
+}
+
+// Start starts QEMU in its own process group, so cancelling ctx or Kill
+// ends it and any helper it forked.
+func (r *Run) Start(ctx context.Context) (*Process, error) {
+	cmd := exec.Command(r.Board.QEMU.Binary, r.Args()...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pr, pw := io.Pipe()
+	var out io.Writer = pw
+	if r.Console != nil {
+		out = io.MultiWriter(pw, r.Console)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdin = r.Stdin
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", r.Board.QEMU.Binary, err)
+	}
+	p := &Process{cmd: cmd, done: make(chan error, 1), Output: pr}
+	go func() {
+		err := cmd.Wait()
+		pw.CloseWithError(io.EOF)
+		p.done <- err
+	}()
+	go func() {
+		<-ctx.Done()
+		p.Kill()
+	}()
+	return p, nil
+}
+
+// Kill ends QEMU's process group.
+func (p *Process) Kill() {
+	if p.cmd.Process != nil {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// Wait waits for QEMU to exit, at most timeout, then kills it.
+func (p *Process) Wait(timeout time.Duration) error {
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(timeout):
+		p.Kill()
+		<-p.done
+		return fmt.Errorf("QEMU did not exit within %s; killed", timeout)
+	}
+}
+
+// Interactive runs QEMU on the user's terminal (qemu:run, qemu:gdb).
+func (r *Run) Interactive(ctx context.Context) error {
+	cmd := exec.CommandContext(ctx, r.Board.QEMU.Binary, r.Args()...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return cmd.Run()
+}

@@ -1,0 +1,145 @@
+package qemu
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kdumpkit/kdumpkit/boards"
+)
+
+func vexpress(t *testing.T) *boards.Board {
+	b, err := boards.Shipped("vexpress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestArgs(t *testing.T) {
+	r := &Run{Board: vexpress(t), Kernel: "zImage", DTB: "x.dtb", Initrd: "i.gz", Append: "kdumpkit.mode=test", Share: "/tmp/s", Disk: "/tmp/d.img"}
+	got := strings.Join(r.Args(), " ")
+	for _, want := range []string{"-M vexpress-a9 -m 512M -smp 1", "-kernel zImage -dtb x.dtb -initrd i.gz",
+		"-append console=ttyAMA0 crashkernel=64M nr_cpus=1 kdumpkit.mode=test", "-nographic -no-reboot",
+		"-fsdev local,id=dump0,path=/tmp/s,security_model=none -device virtio-9p-device,fsdev=dump0,mount_tag=dump",
+		"-drive file=/tmp/d.img,if=none,format=raw,id=disk0 -device virtio-blk-device,drive=disk0", "-audiodev none,id=snd0"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("args lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "-s -S") {
+		t.Error("gdb flags without GDB")
+	}
+	r.GDB = true
+	if !strings.Contains(strings.Join(r.Args(), " "), "-s -S") || !strings.Contains(GDBCommand("vmlinux"), "target remote :1234") {
+		t.Error("gdb mode")
+	}
+}
+
+func stages(timeout time.Duration) []Stage {
+	return []Stage{
+		{Name: "booted", Marker: regexp.MustCompile(`Run /init`), Timeout: timeout},
+		{Name: "crash kernel loaded", Marker: regexp.MustCompile(`KDUMPKIT: READY`), Fail: regexp.MustCompile(`KDUMPKIT: LOAD FAILED`), Timeout: timeout},
+		{Name: "capture kernel up", Marker: regexp.MustCompile(`KDUMPKIT: CAPTURE KERNEL UP`), Timeout: timeout},
+	}
+}
+
+func watch(t *testing.T, console string, hold bool) (error, []string) {
+	pr, pw := io.Pipe()
+	go func() {
+		io.WriteString(pw, console)
+		if !hold {
+			pw.Close()
+		}
+	}()
+	var got []string
+	w := &Watcher{Stages: stages(300 * time.Millisecond), LogPath: "/x/console.log", Reached: func(r Reached) { got = append(got, r.Stage) }}
+	return w.Watch(pr), got
+}
+
+func TestWatchStagesInOrder(t *testing.T) {
+	err, got := watch(t, "Booting Linux on physical CPU 0x0\nRun /init as init process\nKDUMPKIT: READY crash kernel loaded\nKernel panic\nBooting Linux on physical CPU 0x0\nKDUMPKIT: CAPTURE KERNEL UP\n", false)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("%v %v", err, got)
+	}
+}
+
+func TestWatchFailuresExplained(t *testing.T) {
+	for _, c := range []struct {
+		name, console, stage, cause string
+		hold                        bool
+	}{
+		{"crashkernel too big", "Booting Linux on physical CPU 0x0\ncrashkernel reservation failed - No suitable area found.\nRun /init as init process\nKDUMPKIT: LOAD FAILED no \"Crash kernel\" region in /proc/iomem\n",
+			"crash kernel loaded", "crashkernel= is too big for the board's RAM", false},
+		{"nr_cpus", "Booting Linux on physical CPU 0x0\nReserving 64MB of memory at 1920MB for crashkernel\nRun /init as init process\nKDUMPKIT: LOAD FAILED SYS_kexec_load(entry=0x78008000, nr=4, flags=0x280001) = invalid argument: on ARM...\n",
+			"crash kernel loaded", "nr_cpus=1", false},
+		{"no capture kernel", "Booting Linux on physical CPU 0x0\nReserving 64MB for crashkernel\nRun /init as init process\nKDUMPKIT: READY crash kernel loaded\nKernel panic - not syncing: sysrq triggered crash\nLoading crashdump kernel...\n",
+			"capture kernel up", "the crash kernel did not start", true},
+		{"no vmcore", "Booting Linux on physical CPU 0x0\nReserving for crashkernel\nRun /init as init process\nKDUMPKIT: READY\nKernel panic\nBooting Linux on physical CPU 0x0\nKDUMPKIT: CAPTURE FAILED no /proc/vmcore in the capture kernel\n",
+			"capture kernel up", "CONFIG_PROC_VMCORE", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Now()
+			err, _ := watch(t, c.console, c.hold)
+			var se *StageError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v", err)
+			}
+			if se.Stage != c.stage || !strings.Contains(se.Cause, c.cause) || !strings.Contains(se.Error(), "/x/console.log") || len(se.Tail) == 0 {
+				t.Errorf("stage %q cause %q\n%v", se.Stage, se.Cause, se)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+// TestBootReference boots the reference kernel and initramfs through the
+// runner and watches them load kexec-tools' crash kernel, panic and
+// capture (skipped without the reference run or QEMU).
+func TestBootReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: boots QEMU")
+	}
+	home, _ := os.UserHomeDir()
+	ref := filepath.Join(home, ".cache", "kdk-reference")
+	for _, f := range []string{"zImage", "vexpress-v2p-ca9.dtb", "work/main.cpio.gz"} {
+		if _, err := os.Stat(filepath.Join(ref, f)); err != nil {
+			t.Skipf("no reference run: %v", err)
+		}
+	}
+	b := vexpress(t)
+	if _, err := os.Stat("/usr/bin/" + b.QEMU.Binary); err != nil {
+		t.Skipf("no %s", b.QEMU.Binary)
+	}
+	disk := filepath.Join(t.TempDir(), "disk.img")
+	os.WriteFile(disk, nil, 0o644)
+	os.Truncate(disk, 600<<20)
+	log, _ := os.Create(filepath.Join(t.TempDir(), "console.log"))
+	defer log.Close()
+	r := &Run{Board: b, Kernel: filepath.Join(ref, "zImage"), DTB: filepath.Join(ref, "vexpress-v2p-ca9.dtb"), Initrd: filepath.Join(ref, "work/main.cpio.gz"),
+		Append: "rdinit=/init panic=-1", Disk: disk, Console: log}
+	p, err := r.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Watcher{LogPath: log.Name(), Stages: []Stage{
+		{Name: "booted", Marker: regexp.MustCompile(`REF: uname`), Timeout: 120 * time.Second},
+		{Name: "crash kernel loaded", Marker: regexp.MustCompile(`REF: kexec_crash_loaded=1`), Timeout: 60 * time.Second},
+		{Name: "capture kernel up", Marker: regexp.MustCompile(`REF: capture kernel up`), Timeout: 120 * time.Second},
+		{Name: "vmcore written", Marker: regexp.MustCompile(`REF: vmcore written`), Timeout: 300 * time.Second},
+	}}
+	if err := w.Watch(p.Output); err != nil {
+		p.Kill()
+		t.Fatal(err)
+	}
+	if err := p.Wait(60 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
