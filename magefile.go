@@ -19,6 +19,9 @@ import (
 	"github.com/kdumpkit/kdumpkit/hostcheck"
 	"github.com/kdumpkit/kdumpkit/kbuild"
 	"github.com/kdumpkit/kdumpkit/kernelsrc"
+	"github.com/kdumpkit/kdumpkit/pipeline"
+	"github.com/kdumpkit/kdumpkit/qemu"
+	"github.com/kdumpkit/kdumpkit/rootfs"
 	"github.com/kdumpkit/kdumpkit/toolchain"
 )
 
@@ -29,6 +32,7 @@ var state struct {
 	tc     *toolchain.Toolchain
 	tree   *kernelsrc.Tree
 	kernel *kbuild.Artifacts
+	initrd string // the first kernel's initramfs
 }
 
 func cacheDir() string {
@@ -160,6 +164,75 @@ func (Kernel) Build(ctx context.Context) error {
 //   Kdump.Test     boot, load, panic, capture, analyze, compare with ground truth
 //   Kdump.Crash    the same with an LKDTM crash type
 //   Analyze.Shell  kdumpkit analyze on the newest dump
+
+// Rootfs builds the board's u-root initramfs images.
+type Rootfs mg.Namespace
+
+// Build makes the capture initramfs and the main one (kexec, capture, init, shell, the crash kernel) for the board's GOARCH.
+func (Rootfs) Build(ctx context.Context) error {
+	mg.CtxDeps(ctx, Kernel.Build)
+	initrd, err := rootfs.ForBoard(ctx, board(), state.kernel.Image, filepath.Join(cacheDir(), "rootfs", board().Name), os.Stdout)
+	state.initrd = initrd
+	return err
+}
+
+// QEMU boots the board interactively.
+type QEMU mg.Namespace
+
+// Run boots the board to a u-root shell with the crash kernel loaded (Ctrl-A X quits).
+func (QEMU) Run(ctx context.Context) error {
+	mg.CtxDeps(ctx, Rootfs.Build)
+	return bootRun(false).Interactive(ctx)
+}
+
+// Gdb starts QEMU halted with a gdb server on :1234 and prints the gdb command to attach.
+func (QEMU) Gdb(ctx context.Context) error {
+	mg.CtxDeps(ctx, Rootfs.Build)
+	fmt.Printf("qemu: waiting for gdb; in another terminal:\n    %s\n", qemu.GDBCommand(state.kernel.Vmlinux))
+	return bootRun(true).Interactive(ctx)
+}
+
+func bootRun(gdb bool) *qemu.Run {
+	return &qemu.Run{Board: board(), Kernel: state.kernel.Image, DTB: state.kernel.DTB, Initrd: state.initrd, GDB: gdb}
+}
+
+// Kdump runs kdump end to end under QEMU.
+type Kdump mg.Namespace
+
+// Test crashes the board with sysrq c, captures the vmcore and checks the analyzer against the console.
+func (Kdump) Test(ctx context.Context) error { return kdumpRun(ctx, "sysrq") }
+
+// Crash does what kdump:test does with an LKDTM crash type: EXCEPTION, BUG, PANIC, WARNING, SOFTLOCKUP…
+func (Kdump) Crash(ctx context.Context, kind string) error { return kdumpRun(ctx, kind) }
+
+func kdumpRun(ctx context.Context, crash string) error {
+	mg.CtxDeps(ctx, Rootfs.Build)
+	analyzer := filepath.Join(cacheDir(), "bin", "kdumpkit")
+	if err := sh.Run("go", "build", "-o", analyzer, "./cmd/kdumpkit"); err != nil {
+		return err
+	}
+	k := &pipeline.Kdump{Board: board(), Kernel: state.kernel.Image, DTB: state.kernel.DTB, Vmlinux: state.kernel.Vmlinux,
+		Initrd: state.initrd, Analyzer: analyzer, Crash: crash, DumpsDir: filepath.Join(buildDir(), "dumps"), Verbose: mg.Verbose(), Log: os.Stdout}
+	res, err := k.Run(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("kdump: PASS: the analyzer agrees with the console on %d facts (%s); dump in %s\n", res.Agreed, res.Duration.Round(1e8), res.Dir)
+	return sh.RunV(analyzer, "analyze", "-c", "sys; bt; log | tail -n 12", state.kernel.Vmlinux, filepath.Join(res.Dir, "vmcore"))
+}
+
+// Analyze opens the analyzer on a dump.
+type Analyze mg.Namespace
+
+// Shell opens the analyzer prompt on the newest dump of the board.
+func (Analyze) Shell(ctx context.Context) error {
+	mg.CtxDeps(ctx, Kernel.Build)
+	dumps, _ := filepath.Glob(filepath.Join(buildDir(), "dumps", "*", "vmcore"))
+	if len(dumps) == 0 {
+		return fmt.Errorf("no dumps in %s: run kdump:test first", filepath.Join(buildDir(), "dumps"))
+	}
+	return sh.RunV("go", "run", "./cmd/kdumpkit", "analyze", state.kernel.Vmlinux, dumps[len(dumps)-1])
+}
 
 // Test runs every test, the slow real-kernel and real-QEMU ones included (their builds are cached in ~/.cache/kdumpkit).
 func Test(ctx context.Context) error {

@@ -1,0 +1,93 @@
+package pipeline
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/kdumpkit/kdumpkit/capture"
+)
+
+// Truth is what the console says happened, to check the analyzer against.
+type Truth struct {
+	Release   string
+	Tasks     map[int]string // PID → comm, printed before the crash
+	LogTail   []string       // the last kernel log lines before the crash, as klogctl gave them
+	Panic     string         // "sysrq triggered crash"
+	PanicPID  int
+	PanicComm string
+	// Frames are the functions of the console's backtrace(s) after the
+	// panic or oops, in order ("X from Y" lines give X).
+	Frames []string
+	// LastLine is the last kernel line before "Loading crashdump kernel".
+	LastLine string
+	// SavedSHA256 and SavedSize are what the capture tool reported.
+	SavedSHA256 string
+	SavedSize   int64
+}
+
+var (
+	stampRe = regexp.MustCompile(`^\[\s*\d+\.\d+\] ?`)
+	panicRe = regexp.MustCompile(`Kernel panic - not syncing: (.*)$`)
+	cpuRe   = regexp.MustCompile(`CPU: \d+ PID: (\d+) Comm: (\S+)`)
+	frameRe = regexp.MustCompile(`^\s*(\S+) from (\S+)\+0x`)
+	savedRe = regexp.MustCompile(regexp.QuoteMeta(capture.MarkerSaved) + `.* size=(\d+) sha256=([0-9a-f]{64})`)
+	levelRe = regexp.MustCompile(`^<\d+>`)
+)
+
+// ParseTruth reads a kdump test run's console.
+func ParseTruth(lines []string) *Truth {
+	t := &Truth{Tasks: map[int]string{}}
+	inTruth, sawPanic := false, false
+	for i, l := range lines {
+		switch {
+		case strings.Contains(l, capture.MarkerTruthBegin):
+			inTruth = true
+		case strings.Contains(l, capture.MarkerTruthEnd):
+			inTruth = false
+		case inTruth:
+			t.truthLine(l)
+		case strings.Contains(l, "Loading crashdump kernel") && t.LastLine == "":
+			for j := i - 1; j >= 0; j-- {
+				if stampRe.MatchString(lines[j]) {
+					t.LastLine = stampRe.ReplaceAllString(lines[j], "")
+					break
+				}
+			}
+		}
+		if m := panicRe.FindStringSubmatch(l); m != nil && !sawPanic {
+			t.Panic, sawPanic = strings.TrimSpace(m[1]), true
+		}
+		if m := cpuRe.FindStringSubmatch(l); m != nil && (sawPanic || t.PanicPID == 0) {
+			// The oops line comes before the panic line; the panic's
+			// own CPU line after it. Either names the crashing task.
+			t.PanicPID, _ = strconv.Atoi(m[1])
+			t.PanicComm = m[2]
+		}
+		if m := frameRe.FindStringSubmatch(stampRe.ReplaceAllString(l, "")); m != nil && t.LastLine == "" {
+			t.Frames = append(t.Frames, m[1])
+		}
+		if m := savedRe.FindStringSubmatch(l); m != nil {
+			t.SavedSize, _ = strconv.ParseInt(m[1], 10, 64)
+			t.SavedSHA256 = m[2]
+		}
+	}
+	return t
+}
+
+func (t *Truth) truthLine(l string) {
+	kind, rest, _ := strings.Cut(strings.TrimSpace(l), " ")
+	switch kind {
+	case "release":
+		t.Release = rest
+	case "task":
+		f := strings.SplitN(rest, " ", 4)
+		if len(f) == 4 {
+			if pid, err := strconv.Atoi(f[0]); err == nil {
+				t.Tasks[pid] = f[3]
+			}
+		}
+	case "log":
+		t.LogTail = append(t.LogTail, stampRe.ReplaceAllString(levelRe.ReplaceAllString(rest, ""), ""))
+	}
+}
