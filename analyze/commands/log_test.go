@@ -71,3 +71,10 @@ func TestHelpPages(t *testing.T) {
 		t.Error("help nosuch: no error")
 	}
 }
+
+func TestSetScroll(t *testing.T) {
+	var out bytes.Buffer
+	if err := (&Session{}).Run(&out, "set scroll off"); err != nil || !strings.Contains(out.String(), "scroll: off") {
+		t.Errorf("set scroll off: %v %q", err, out.String())
+	}
+}

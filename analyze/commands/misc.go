@@ -31,6 +31,11 @@ func (s *Session) set(w io.Writer, args []string) error {
 		if a, err = s.Kernel.ActiveTask(cpu); err == nil {
 			t, err = s.Kernel.TaskByAddr(a)
 		}
+	case args[1] == "scroll":
+		// crash pipes long output to less; here output is never paged, so
+		// the variable is accepted (input files from crash set it) and says so.
+		fmt.Fprintln(w, "scroll: off (output is not paged; pipe to less for that)")
+		return nil
 	case len(args) == 2:
 		t, err = s.lookupTask(args[1])
 	default:
