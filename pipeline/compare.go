@@ -43,7 +43,7 @@ func Compare(t *Truth, a *Analysis) (agreed int, ds []Disagreement) {
 	check("panic PID", a.PanicPID == t.PanicPID, fmt.Sprint(t.PanicPID), fmt.Sprint(a.PanicPID))
 	check("panic comm", a.PanicComm == t.PanicComm, t.PanicComm, a.PanicComm)
 	matched, missing := matchFrames(t.Frames, a.Frames)
-	check("backtrace functions", missing == "" && matched >= 2,
+	check("backtrace functions", missing == "" && matched >= 1,
 		strings.Join(t.Frames, " ← "), strings.Join(a.Frames, " ← ")+fmt.Sprintf(" (%d console frames matched%s)", matched, missing))
 	var lost []string
 	for pid, comm := range t.Tasks {

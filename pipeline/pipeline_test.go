@@ -1,0 +1,95 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const console = `[    0.000000] Booting Linux on physical CPU 0x0
+[    1.000000] Run /init as init process
+KDUMPKIT: READY crash kernel loaded
+KDUMPKIT: GROUND TRUTH BEGIN
+release 6.1.192
+task 1 0 S init
+task 2 0 S kthreadd
+task 7 2 I kworker/0:0-events
+task 40 1 S kdumpinit
+log <6>[    1.500000] virtio_blk virtio0: [vda] 1179648 512-byte logical blocks
+log <6>[    1.600000] 9pnet: Installing 9P2000 support
+KDUMPKIT: GROUND TRUTH END
+KDUMPKIT: CRASHING sysrq
+[    1.897436] sysrq: Trigger a crash
+[    1.897436] Kernel panic - not syncing: sysrq triggered crash
+[    1.897772] CPU: 0 PID: 41 Comm: kdumpinit Kdump: loaded Not tainted 6.1.192 #1
+[    1.898018] Hardware name: ARM-Versatile Express
+[    1.898474]  unwind_backtrace from show_stack+0x10/0x14
+[    1.898884]  show_stack from dump_stack_lvl+0x40/0x4c
+[    1.898995]  dump_stack_lvl from panic+0x108/0x358
+[    1.899139]  panic from sysrq_reset_seq_param_set+0x0/0x88
+[    1.899772] Loading crashdump kernel...
+[    0.000000] Booting Linux on physical CPU 0x0
+KDUMPKIT: CAPTURE KERNEL UP
+KDUMPKIT: VMCORE SAVED target=9p:dump size=469770240 sha256=` + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" + `
+`
+
+func TestParseTruth(t *testing.T) {
+	tr := ParseTruth(strings.Split(console, "\n"))
+	if tr.Release != "6.1.192" || tr.Panic != "sysrq triggered crash" || tr.PanicPID != 41 || tr.PanicComm != "kdumpinit" {
+		t.Errorf("%+v", tr)
+	}
+	if len(tr.Tasks) != 4 || tr.Tasks[7] != "kworker/0:0-events" || len(tr.LogTail) != 2 || tr.LogTail[1] != "9pnet: Installing 9P2000 support" {
+		t.Errorf("tasks %v log %q", tr.Tasks, tr.LogTail)
+	}
+	if strings.Join(tr.Frames, " ") != "unwind_backtrace show_stack dump_stack_lvl panic" {
+		t.Errorf("frames %v", tr.Frames)
+	}
+	if tr.LastLine != "panic from sysrq_reset_seq_param_set+0x0/0x88" || tr.SavedSize != 469770240 || !strings.HasPrefix(tr.SavedSHA256, "0123") {
+		t.Errorf("last %q saved %d %s", tr.LastLine, tr.SavedSize, tr.SavedSHA256)
+	}
+}
+
+func agreeing() *Analysis {
+	return &Analysis{Release: "6.1.192", Panic: "sysrq triggered crash", PanicPID: 41, PanicComm: "kdumpinit",
+		Frames: []string{"__crash_kexec", "panic", "sysrq_handle_crash", "__handle_sysrq", "write_sysrq_trigger"},
+		Tasks:  map[int]string{0: "swapper/0", 1: "init", 2: "kthreadd", 7: "kworker/0:0", 40: "kdumpinit", 41: "kdumpinit"},
+		Log: []string{"virtio_blk virtio0: [vda] 1179648 512-byte logical blocks", "9pnet: Installing 9P2000 support", "sysrq: Trigger a crash",
+			"Kernel panic - not syncing: sysrq triggered crash", "panic from sysrq_reset_seq_param_set+0x0/0x88", "Loading crashdump kernel..."}}
+}
+
+func TestCompareAgrees(t *testing.T) {
+	agreed, ds := Compare(ParseTruth(strings.Split(console, "\n")), agreeing())
+	if len(ds) != 0 || agreed != 8 {
+		t.Errorf("agreed %d, disagreements %v", agreed, ds)
+	}
+}
+
+func TestCompareShowsBothSides(t *testing.T) {
+	for name, spoil := range map[string]func(*Analysis){
+		"panic PID":           func(a *Analysis) { a.PanicPID = 1 },
+		"backtrace functions": func(a *Analysis) { a.Frames = []string{"__crash_kexec", "sysrq_handle_crash"} },
+		"tasks listed":        func(a *Analysis) { delete(a.Tasks, 7) },
+		"log tail":            func(a *Analysis) { a.Log = a.Log[1:] },
+	} {
+		a := agreeing()
+		spoil(a)
+		_, ds := Compare(ParseTruth(strings.Split(console, "\n")), a)
+		if len(ds) != 1 || !strings.Contains(ds[0].Fact, name) || ds[0].Console == "" {
+			t.Errorf("%s: %v", name, ds)
+		}
+	}
+}
+
+// TestReferenceConsole parses the reference run's console the same way.
+func TestReferenceConsole(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	b, err := os.ReadFile(filepath.Join(home, ".cache", "kdk-reference", "console.log"))
+	if err != nil {
+		t.Skip(err)
+	}
+	tr := ParseTruth(strings.Split(string(b), "\n"))
+	if tr.Panic != "sysrq triggered crash" || tr.PanicPID != 1 || tr.PanicComm != "init" || len(tr.Frames) < 4 {
+		t.Errorf("%+v", tr)
+	}
+}
