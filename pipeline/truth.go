@@ -50,7 +50,7 @@ func ParseTruth(lines []string) *Truth {
 		case strings.Contains(l, "Loading crashdump kernel") && t.LastLine == "":
 			for j := i - 1; j >= 0; j-- {
 				if stampRe.MatchString(lines[j]) {
-					t.LastLine = stampRe.ReplaceAllString(lines[j], "")
+					t.LastLine = strings.TrimSpace(stampRe.ReplaceAllString(lines[j], ""))
 					break
 				}
 			}
