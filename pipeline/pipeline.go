@@ -76,7 +76,11 @@ func (k *Kdump) Run(ctx context.Context) (*Result, error) {
 	}
 	w := &qemu.Watcher{Stages: k.stages(), LogPath: logPath, Reached: func(r qemu.Reached) {
 		res.Stages = append(res.Stages, r)
-		fmt.Fprintf(k.Log, "kdump: %-22s %6.1fs  %s\n", r.Stage, r.Duration.Seconds(), r.Line)
+		nl := ""
+		if k.Verbose {
+			nl = "\n" // the streamed console may be mid-line
+		}
+		fmt.Fprintf(k.Log, "%skdump: %-22s %6.1fs  %s\n", nl, r.Stage, r.Duration.Seconds(), r.Line)
 	}}
 	if err := w.Watch(p.Output); err != nil {
 		p.Kill()

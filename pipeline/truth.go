@@ -38,13 +38,16 @@ var (
 // ParseTruth reads a kdump test run's console.
 func ParseTruth(lines []string) *Truth {
 	t := &Truth{Tasks: map[int]string{}}
-	inTruth, sawPanic := false, false
+	inTruth, sawPanic, crashing := false, false, false
 	for i, l := range lines {
 		switch {
 		case strings.Contains(l, capture.MarkerTruthBegin):
 			inTruth = true
 		case strings.Contains(l, capture.MarkerTruthEnd):
 			inTruth = false
+		case strings.Contains(l, capture.MarkerCrashing):
+			// Backtraces before this (boot-time WARNINGs) are not the crash's.
+			crashing = true
 		case inTruth:
 			t.truthLine(l)
 		case strings.Contains(l, "Loading crashdump kernel") && t.LastLine == "":
@@ -64,7 +67,7 @@ func ParseTruth(lines []string) *Truth {
 			t.PanicPID, _ = strconv.Atoi(m[1])
 			t.PanicComm = m[2]
 		}
-		if m := frameRe.FindStringSubmatch(stampRe.ReplaceAllString(l, "")); m != nil && t.LastLine == "" {
+		if m := frameRe.FindStringSubmatch(stampRe.ReplaceAllString(l, "")); m != nil && crashing && t.LastLine == "" {
 			t.Frames = append(t.Frames, m[1])
 		}
 		if m := savedRe.FindStringSubmatch(l); m != nil {
