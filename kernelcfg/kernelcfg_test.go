@@ -164,3 +164,15 @@ func TestDepSymbols(t *testing.T) {
 		t.Errorf("depSymbols = %v, want %v", got, want)
 	}
 }
+
+func TestVerifyLaterFragmentWins(t *testing.T) {
+	on := parse(t, "kdump.config", "CONFIG_PROC_VMCORE=y\nCONFIG_KEXEC=y\n")
+	off := parse(t, "novmcore.config", "# CONFIG_PROC_VMCORE is not set\n")
+	final := parse(t, ".config", "CONFIG_KEXEC=y\n# CONFIG_PROC_VMCORE is not set\n")
+	if ms := Verify(final, nil, on, off); len(ms) != 0 {
+		t.Errorf("mismatches %v", ms)
+	}
+	if ms := Verify(parse(t, ".config", "CONFIG_KEXEC=y\nCONFIG_PROC_VMCORE=y\n"), nil, on, off); len(ms) != 1 || ms[0].Want.File != "novmcore.config" {
+		t.Errorf("mismatches %v", ms)
+	}
+}

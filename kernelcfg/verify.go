@@ -59,11 +59,18 @@ func CheckKnown(k *Kconfig, frags ...*Config) error {
 }
 
 // Verify returns every fragment request the final config does not honour.
-// k may be nil; then mismatches carry no dependency explanation.
+// Fragments merge in order, as they are applied: a later fragment's value
+// for a symbol replaces an earlier one's (a board may turn off what a
+// shipped fragment turns on). k may be nil; then mismatches carry no
+// dependency explanation.
 func Verify(final *Config, k *Kconfig, frags ...*Config) []Mismatch {
 	var out []Mismatch
+	wanted := &Config{entries: map[string]Entry{}}
 	for _, f := range frags {
-		for _, want := range f.Entries() {
+		wanted.Merge(f)
+	}
+	{
+		for _, want := range wanted.Entries() {
 			got, _ := final.Get(want.Name)
 			if got == want.Value {
 				continue
