@@ -120,7 +120,7 @@ func (k *Kdump) stages() []qemu.Stage {
 		{Name: "booted", Marker: regexp.MustCompile(`Run /init as init process`), Timeout: t.Boot.D()},
 		{Name: "crash kernel loaded", Marker: re(capture.MarkerReady), Fail: re(capture.MarkerLoadFailed), Timeout: t.Load.D()},
 		{Name: "ground truth printed", Marker: re(capture.MarkerTruthEnd), Timeout: t.Load.D()},
-		{Name: "panic triggered", Marker: regexp.MustCompile(`Kernel panic - not syncing`), Timeout: t.Panic.D()},
+		{Name: "panic triggered", Marker: regexp.MustCompile(`Kernel panic - not syncing|Internal error: |kernel BUG at |Unable to handle kernel `), Timeout: t.Panic.D()},
 		{Name: "capture kernel up", Marker: re(capture.MarkerCaptureUp), Fail: failCapture, Timeout: t.Panic.D()},
 		{Name: "vmcore saved", Marker: re(capture.MarkerSaved), Fail: failCapture, Timeout: t.Capture.D()},
 		{Name: "powering off", Marker: re(capture.MarkerPowerOff), Timeout: t.Poweroff.D()},

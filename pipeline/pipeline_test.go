@@ -97,3 +97,21 @@ func TestReferenceConsole(t *testing.T) {
 		t.Errorf("%+v", tr)
 	}
 }
+
+// An LKDTM EXCEPTION oops goes to the crash kernel with no panic line.
+const oopsConsole = `KDUMPKIT: CRASHING EXCEPTION
+[    2.698223] Unhandled fault: page domain fault (0x81b) at 0x00000000
+[    2.701342] Internal error: : 81b [#1] SMP ARM
+[    2.702098] CPU: 0 PID: 49 Comm: kdumpinit Kdump: loaded Tainted: G        W          6.1.192 #1
+[    2.712184]  lkdtm_EXCEPTION from direct_entry+0x104/0x124
+[    2.712420]  direct_entry from full_proxy_write+0x54/0x84
+[    2.713354]  full_proxy_write from vfs_write+0xb0/0x388
+[    2.720000] Loading crashdump kernel...
+`
+
+func TestParseTruthOops(t *testing.T) {
+	tr := ParseTruth(strings.Split(oopsConsole, "\n"))
+	if tr.Panic != "Internal error: : 81b [#1] SMP ARM" || tr.PanicPID != 49 || strings.Join(tr.Frames, " ") != "lkdtm_EXCEPTION direct_entry full_proxy_write" {
+		t.Errorf("%+v", tr)
+	}
+}

@@ -24,6 +24,8 @@ type Truth struct {
 	// SavedSHA256 and SavedSize are what the capture tool reported.
 	SavedSHA256 string
 	SavedSize   int64
+
+	oops string
 }
 
 var (
@@ -33,6 +35,9 @@ var (
 	frameRe = regexp.MustCompile(`^\s*(\S+) from (\S+)\+0x`)
 	savedRe = regexp.MustCompile(regexp.QuoteMeta(capture.MarkerSaved) + `.* size=(\d+) sha256=([0-9a-f]{64})`)
 	levelRe = regexp.MustCompile(`^<\d+>`)
+	// oopsRe matches the oops lines crash (and the analyzer) take as the
+	// panic message when there is no "Kernel panic" line.
+	oopsRe = regexp.MustCompile(`(Unable to handle kernel |Internal error: |kernel BUG at ).*$`)
 )
 
 // ParseTruth reads a kdump test run's console.
@@ -58,12 +63,21 @@ func ParseTruth(lines []string) *Truth {
 				}
 			}
 		}
+		// Without the marker (a console of another tool), the crash
+		// starts at its first panic or oops line.
+		crashing = crashing || panicRe.MatchString(l) || oopsRe.MatchString(l)
+		if !crashing {
+			continue
+		}
 		if m := panicRe.FindStringSubmatch(l); m != nil && !sawPanic {
 			t.Panic, sawPanic = strings.TrimSpace(m[1]), true
 		}
-		if m := cpuRe.FindStringSubmatch(l); m != nil && (sawPanic || t.PanicPID == 0) {
-			// The oops line comes before the panic line; the panic's
-			// own CPU line after it. Either names the crashing task.
+		if m := oopsRe.FindString(l); m != "" && t.oops == "" {
+			t.oops = strings.TrimSpace(m)
+		}
+		if m := cpuRe.FindStringSubmatch(l); m != nil && t.PanicPID == 0 {
+			// The first CPU line after the crash names the crashing task,
+			// whether an oops or the panic printed it.
 			t.PanicPID, _ = strconv.Atoi(m[1])
 			t.PanicComm = m[2]
 		}
@@ -74,6 +88,11 @@ func ParseTruth(lines []string) *Truth {
 			t.SavedSize, _ = strconv.ParseInt(m[1], 10, 64)
 			t.SavedSHA256 = m[2]
 		}
+	}
+	if t.Panic == "" {
+		// An oops goes to the crash kernel without a panic line; the
+		// analyzer then reports the oops line, as crash does.
+		t.Panic = t.oops
 	}
 	return t
 }
