@@ -1,0 +1,155 @@
+package pipeline
+
+// Real end-to-end runs: the vexpress kernel (built through kbuild, cached
+// in ~/.cache/kdumpkit), the u-root initramfs, QEMU, the capture, the
+// analyzer. Skipped under -short; each warm run takes about 30 s.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kdumpkit/kdumpkit/boards"
+	"github.com/kdumpkit/kdumpkit/hostcheck"
+	"github.com/kdumpkit/kdumpkit/kbuild"
+	"github.com/kdumpkit/kdumpkit/kernelsrc"
+	"github.com/kdumpkit/kdumpkit/qemu"
+	"github.com/kdumpkit/kdumpkit/rootfs"
+	"github.com/kdumpkit/kdumpkit/toolchain"
+)
+
+func cacheDir() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "kdumpkit")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "kdumpkit")
+}
+
+// prepare builds (or finds cached) everything a run of b needs, through
+// the same packages as the mage targets.
+func prepare(t *testing.T, b *boards.Board) *Kdump {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: builds a kernel and boots QEMU")
+	}
+	if miss := hostcheck.Missing(hostcheck.ForArch(b.QEMU.Binary), os.Getenv("PATH")); len(miss) > 0 {
+		t.Skipf("host lacks %v: `go run mage.go test` installs them", miss)
+	}
+	ctx := context.Background()
+	var log bytes.Buffer
+	tc, err := toolchain.Resolve(ctx, b, cacheDir(), &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	tree, err := kernelsrc.Resolve(ctx, b, cacheDir(), &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	out := t.TempDir()
+	a, err := (&kbuild.Build{Board: b, Tree: tree, Toolchain: tc, CacheDir: cacheDir(), OutDir: out, Log: &log}).Run(ctx)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	initrd, err := rootfs.ForBoard(ctx, b, a.Image, filepath.Join(cacheDir(), "rootfs", b.Name), &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	analyzer := filepath.Join(t.TempDir(), "kdumpkit")
+	_, self, _, _ := runtime.Caller(0)
+	build := exec.Command("go", "build", "-o", analyzer, "./cmd/kdumpkit")
+	build.Dir = filepath.Dir(filepath.Dir(self))
+	if msg, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the analyzer: %v\n%s", err, msg)
+	}
+	return &Kdump{Board: b, Kernel: a.Image, DTB: a.DTB, Vmlinux: a.Vmlinux, Initrd: initrd, Analyzer: analyzer,
+		Crash: "sysrq", DumpsDir: filepath.Join(out, "dumps"), Log: &testLog{t}}
+}
+
+type testLog struct{ t *testing.T }
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func vexpress(t *testing.T) *boards.Board {
+	b, err := boards.Shipped("vexpress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestKdumpEndToEnd(t *testing.T) {
+	k := prepare(t, vexpress(t))
+	for _, crash := range []string{"sysrq", "EXCEPTION", "BUG"} {
+		t.Run(crash, func(t *testing.T) {
+			k.Crash, k.Log = crash, &testLog{t}
+			res, err := k.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Agreed < 7 {
+				t.Errorf("only %d facts checked", res.Agreed)
+			}
+		})
+	}
+}
+
+// stageError runs k and wants it to stop at stage with cause, in time.
+func stageError(t *testing.T, k *Kdump, stage, cause string, within time.Duration) {
+	t.Helper()
+	start := time.Now()
+	_, err := k.Run(context.Background())
+	var se *qemu.StageError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want a stage error", err)
+	}
+	if se.Stage != stage || !strings.Contains(se.Error(), cause) {
+		t.Errorf("stopped at %q, want %q with %q:\n%v", se.Stage, stage, cause, se)
+	}
+	if d := time.Since(start); d > within {
+		t.Errorf("took %s, want under %s", d, within)
+	}
+}
+
+// TestCrashkernelTooLarge: 256 MiB is too little RAM for a 64 MiB crash
+// region aligned to 128 MiB.
+func TestCrashkernelTooLarge(t *testing.T) {
+	b := vexpress(t)
+	k := prepare(t, b)
+	small := *b
+	small.QEMU.Memory = 256 << 20
+	k.Board = &small
+	stageError(t, k, "crash kernel loaded", "crashkernel= is too big", small.Kdump.Timeouts.Boot.D()+small.Kdump.Timeouts.Load.D())
+}
+
+// TestCaptureNeverComes: the vmcore cannot be saved within the (too
+// short) capture timeout.
+func TestCaptureNeverComes(t *testing.T) {
+	b := vexpress(t)
+	k := prepare(t, b)
+	short := *b
+	short.Kdump.Timeouts.Capture = boards.Duration(3 * time.Second)
+	k.Board = &short
+	stageError(t, k, "vmcore saved", "timed out after 3s", 3*time.Minute)
+}
+
+// TestKernelWithoutVmcore: the capture kernel of a kernel built without
+// CONFIG_PROC_VMCORE boots and says it has nothing to save.
+func TestKernelWithoutVmcore(t *testing.T) {
+	b, err := boards.Load("testdata/vexpress-novmcore.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := prepare(t, b)
+	stageError(t, k, "capture kernel up", "CONFIG_PROC_VMCORE", 4*time.Minute)
+}
