@@ -68,6 +68,11 @@ func (b *Build) Configure(ctx context.Context) (string, error) {
 		return "", err
 	}
 	obj := b.ObjDir()
+	unlock, err := lockDir(obj)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	if err := b.configureOnce(ctx, obj, frags, b.stamp(frags)); err != nil {
 		return "", err
 	}
@@ -102,6 +107,11 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 		return nil, err
 	}
 	obj := b.ObjDir()
+	unlock, err := lockDir(obj)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	stamp := b.stamp(frags)
 	stampPath := filepath.Join(obj, buildStampFile)
 	a := b.artifactsIn(obj)

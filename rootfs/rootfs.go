@@ -76,6 +76,14 @@ type Image struct {
 // Build makes the image unless Out is up to date with every input: the
 // module's Go sources and go.sum, the extra files, the settings.
 func (im *Image) Build(ctx context.Context) (built bool, err error) {
+	if err := os.MkdirAll(filepath.Dir(im.Out), 0o755); err != nil {
+		return false, err
+	}
+	unlock, err := lock(im.Out)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	stamp, err := im.stamp()
 	if err != nil {
 		return false, err
