@@ -115,3 +115,11 @@ func TestParseTruthOops(t *testing.T) {
 		t.Errorf("%+v", tr)
 	}
 }
+
+func TestParseTruthBUGPrefersInternalError(t *testing.T) {
+	tr := ParseTruth([]string{"KDUMPKIT: CRASHING BUG", "[    8.782200] kernel BUG at drivers/misc/lkdtm/bugs.c:78!",
+		"[    8.782312] Internal error: Oops - BUG: 0 [#1] SMP ARM", "[    8.782695] CPU: 0 PID: 50 Comm: kdumpinit Kdump: loaded"})
+	if tr.Panic != "Internal error: Oops - BUG: 0 [#1] SMP ARM" || tr.PanicPID != 50 {
+		t.Errorf("%+v", tr)
+	}
+}

@@ -25,7 +25,7 @@ type Truth struct {
 	SavedSHA256 string
 	SavedSize   int64
 
-	oops string
+	oops map[string]string // oops prefix → first line with it
 }
 
 var (
@@ -37,12 +37,13 @@ var (
 	levelRe = regexp.MustCompile(`^<\d+>`)
 	// oopsRe matches the oops lines crash (and the analyzer) take as the
 	// panic message when there is no "Kernel panic" line.
-	oopsRe = regexp.MustCompile(`(Unable to handle kernel |Internal error: |kernel BUG at ).*$`)
+	oopsRe    = regexp.MustCompile(`(Unable to handle kernel |Internal error: |kernel BUG at ).*$`)
+	oopsOrder = []string{"Unable to handle kernel ", "Internal error: ", "kernel BUG at "}
 )
 
 // ParseTruth reads a kdump test run's console.
 func ParseTruth(lines []string) *Truth {
-	t := &Truth{Tasks: map[int]string{}}
+	t := &Truth{Tasks: map[int]string{}, oops: map[string]string{}}
 	inTruth, sawPanic, crashing := false, false, false
 	for i, l := range lines {
 		switch {
@@ -72,8 +73,10 @@ func ParseTruth(lines []string) *Truth {
 		if m := panicRe.FindStringSubmatch(l); m != nil && !sawPanic {
 			t.Panic, sawPanic = strings.TrimSpace(m[1]), true
 		}
-		if m := oopsRe.FindString(l); m != "" && t.oops == "" {
-			t.oops = strings.TrimSpace(m)
+		if m := oopsRe.FindStringSubmatch(l); m != nil {
+			if _, seen := t.oops[m[1]]; !seen {
+				t.oops[m[1]] = strings.TrimSpace(m[0])
+			}
 		}
 		if m := cpuRe.FindStringSubmatch(l); m != nil && t.PanicPID == 0 {
 			// The first CPU line after the crash names the crashing task,
@@ -89,10 +92,13 @@ func ParseTruth(lines []string) *Truth {
 			t.SavedSHA256 = m[2]
 		}
 	}
-	if t.Panic == "" {
+	for _, prefix := range oopsOrder {
 		// An oops goes to the crash kernel without a panic line; the
-		// analyzer then reports the oops line, as crash does.
-		t.Panic = t.oops
+		// analyzer then reports an oops line, in crash's order of
+		// preference rather than the console's order.
+		if msg := t.oops[prefix]; t.Panic == "" && msg != "" {
+			t.Panic = msg
+		}
 	}
 	return t
 }
