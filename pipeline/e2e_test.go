@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +36,7 @@ func cacheDir() string {
 
 // prepare builds (or finds cached) everything a run of b needs, through
 // the same packages as the mage targets.
-func prepare(t *testing.T, b *boards.Board) *Kdump {
+func prepare(t testing.TB, b *boards.Board) *Kdump {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: builds a kernel and boots QEMU")
@@ -73,14 +74,14 @@ func prepare(t *testing.T, b *boards.Board) *Kdump {
 		Crash: "sysrq", DumpsDir: filepath.Join(out, "dumps"), Log: &testLog{t}}
 }
 
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l *testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
 
-func vexpress(t *testing.T) *boards.Board {
+func vexpress(t testing.TB) *boards.Board {
 	b, err := boards.Shipped("vexpress")
 	if err != nil {
 		t.Fatal(err)
@@ -152,4 +153,27 @@ func TestKernelWithoutVmcore(t *testing.T) {
 	}
 	k := prepare(t, b)
 	stageError(t, k, "capture kernel up", "CONFIG_PROC_VMCORE", 4*time.Minute)
+}
+
+// BenchmarkKdumpWarm times a whole kdump:test with nothing to rebuild,
+// beside the cold run `go run mage.go board:vexpress kdump:test` recorded
+// when it last had to build the kernel (see RecordCold).
+func BenchmarkKdumpWarm(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		k := prepare(b, vexpress(b))
+		k.Log = io.Discard
+		if _, err := k.Run(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		warm := time.Since(start)
+		b.ReportMetric(warm.Seconds(), "s/warm-run")
+		cold, when, err := ReadCold(cacheDir(), "vexpress")
+		if err != nil {
+			b.Logf("kdump:test warm %.1f s (goal ≤ 45 s on 2 cores); no cold run recorded: %v", warm.Seconds(), err)
+			continue
+		}
+		b.ReportMetric(cold.Seconds(), "s/cold-run")
+		b.Logf("kdump:test warm %.1f s (goal ≤ 45 s on 2 cores) beside cold %.1f s (recorded %s)", warm.Seconds(), cold.Seconds(), when.Format(time.RFC3339))
+	}
 }
