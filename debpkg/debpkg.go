@@ -48,6 +48,14 @@ func Extract(ctx context.Context, pkg, dir string, log io.Writer) (root, version
 		return "", "", err
 	}
 	deb, err := download(ctx, pkg, debs, log)
+	if errors.Is(err, ErrNotAvailable) && os.Geteuid() == 0 {
+		// A fresh machine may never have fetched the package lists.
+		fmt.Fprintf(log, "debpkg: %s not in the package lists; apt-get update\n", pkg)
+		up := exec.CommandContext(ctx, "apt-get", "update", "-q")
+		up.Stdout, up.Stderr = log, log
+		up.Run() // a partly failed update (a mirror mid-sync) may still have what we need
+		deb, err = download(ctx, pkg, debs, log)
+	}
 	if err != nil {
 		return "", "", err
 	}
