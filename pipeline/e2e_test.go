@@ -12,12 +12,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/boards"
+	"github.com/kdumpkit/kdumpkit/capture"
 	"github.com/kdumpkit/kdumpkit/hostcheck"
 	"github.com/kdumpkit/kdumpkit/kbuild"
 	"github.com/kdumpkit/kdumpkit/kernelsrc"
@@ -91,9 +95,12 @@ func vexpress(t testing.TB) *boards.Board {
 
 func TestKdumpEndToEnd(t *testing.T) {
 	k := prepare(t, vexpress(t))
-	for _, crash := range []string{"sysrq", "EXCEPTION", "BUG"} {
-		t.Run(crash, func(t *testing.T) {
-			k.Crash, k.Log = crash, &testLog{t}
+	for _, c := range []struct{ crash, targets string }{
+		{"sysrq", ""}, {"EXCEPTION", ""}, {"BUG", ""},
+		{"sysrq", "disk"}, // the raw-disk target, header and all
+	} {
+		t.Run(c.crash+"/"+c.targets, func(t *testing.T) {
+			k.Crash, k.Targets, k.Log = c.crash, c.targets, &testLog{t}
 			res, err := k.Run(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -101,7 +108,51 @@ func TestKdumpEndToEnd(t *testing.T) {
 			if res.Agreed < 7 {
 				t.Errorf("only %d facts checked", res.Agreed)
 			}
+			checkCoverage(t, res.Dir)
+			if c.targets != "" {
+				m, err := capture.ReadManifest(res.Dir)
+				if err != nil || !strings.HasPrefix(m.Target, c.targets) {
+					t.Errorf("saved on %+v, want %s: %v", m, c.targets, err)
+				}
+			}
 		})
+	}
+}
+
+// checkCoverage: the vmcore's PT_LOADs, made from our kexec's ELF core
+// header, cover all System RAM but the crash region, as the first
+// kernel's "Reserving NMB of memory at MMB for crashkernel (System RAM:
+// SMB)" line states them.
+func checkCoverage(t *testing.T, dir string) {
+	t.Helper()
+	console, err := os.ReadFile(filepath.Join(dir, "console.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`Reserving (\d+)MB of memory at (\d+)MB for crashkernel \(System RAM: (\d+)MB\)`).FindSubmatch(console)
+	if m == nil {
+		t.Fatal("no crashkernel reservation line in the console")
+	}
+	mb := func(b []byte) uint64 { n, _ := strconv.ParseUint(string(b), 10, 64); return n << 20 }
+	size, at, ram := mb(m[1]), mb(m[2]), mb(m[3])
+	d, err := dump.Open(filepath.Join(dir, capture.VmcoreName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	base := d.Loads[0].Paddr // vexpress RAM starts at 0x60000000
+	var total uint64
+	for _, l := range d.Loads {
+		total += l.Memsz
+		if l.Paddr < at+size && l.Paddr+l.Memsz > at {
+			t.Errorf("PT_LOAD %#x+%#x overlaps the crash region at %#x", l.Paddr, l.Memsz, at)
+		}
+		if l.Paddr < base || l.Paddr+l.Memsz > base+ram {
+			t.Errorf("PT_LOAD %#x+%#x outside RAM %#x+%#x", l.Paddr, l.Memsz, base, ram)
+		}
+	}
+	if total != ram-size {
+		t.Errorf("PT_LOADs cover %d MiB, want RAM %d MiB minus the %d MiB crash region", total>>20, ram>>20, size>>20)
 	}
 }
 

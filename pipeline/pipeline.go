@@ -31,6 +31,7 @@ type Kdump struct {
 	Initrd      string // the main initramfs (rootfs)
 	Analyzer    string // the kdumpkit binary
 	Crash       string // "sysrq" or an LKDTM type
+	Targets     string // overrides the board's dump targets (kdumpkit.targets=); "" keeps them
 	DumpsDir    string // build/<board>/dumps
 	Verbose     bool   // stream the console
 	Log         io.Writer
@@ -69,6 +70,9 @@ func (k *Kdump) Run(ctx context.Context) (*Result, error) {
 	}
 	run := &qemu.Run{Board: k.Board, Kernel: k.Kernel, DTB: k.DTB, Initrd: k.Initrd, Share: share, Disk: disk, Console: out,
 		Append: fmt.Sprintf("panic=-1 kdumpkit.mode=test kdumpkit.crash=%s", k.Crash)}
+	if k.Targets != "" {
+		run.Append += " kdumpkit.targets=" + k.Targets
+	}
 	fmt.Fprintf(k.Log, "kdump: %s\n", run.String())
 	p, err := run.Start(ctx)
 	if err != nil {
