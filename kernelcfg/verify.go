@@ -69,24 +69,22 @@ func Verify(final *Config, k *Kconfig, frags ...*Config) []Mismatch {
 	for _, f := range frags {
 		wanted.Merge(f)
 	}
-	{
-		for _, want := range wanted.Entries() {
-			got, _ := final.Get(want.Name)
-			if got == want.Value {
-				continue
-			}
-			m := Mismatch{Want: want, Got: Entry{Name: want.Name, Value: got}}
-			if k != nil {
-				m.Symbol, _ = k.Lookup(want.Name)
-			}
-			if m.Symbol != nil {
-				for _, name := range depSymbols(m.Symbol.Depends) {
-					v, _ := final.Get(name)
-					m.DepValues = append(m.DepValues, Entry{Name: name, Value: v})
-				}
-			}
-			out = append(out, m)
+	for _, want := range wanted.Entries() {
+		got, _ := final.Get(want.Name)
+		if got == want.Value {
+			continue
 		}
+		m := Mismatch{Want: want, Got: Entry{Name: want.Name, Value: got}}
+		if k != nil {
+			m.Symbol, _ = k.Lookup(want.Name)
+		}
+		if m.Symbol != nil {
+			for _, name := range depSymbols(m.Symbol.Depends) {
+				v, _ := final.Get(name)
+				m.DepValues = append(m.DepValues, Entry{Name: name, Value: v})
+			}
+		}
+		out = append(out, m)
 	}
 	return out
 }
