@@ -157,3 +157,28 @@ func TestParseSize(t *testing.T) {
 		t.Errorf("String = %s", s)
 	}
 }
+
+// FuzzParse: any text gives a board or an error naming the file, never a
+// panic (keyLine scans text the TOML decoder already refused or accepted).
+func FuzzParse(f *testing.F) {
+	data, err := shipped.ReadFile("vexpress.toml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(data))
+	f.Add(minimal)
+	f.Add(strings.Replace(minimal, "[qemu]\n", "[qemu]\nmachin = \"x\"\n", 1))
+	f.Add("[a.b]\n\"c.d\" = 1\n[[a.b.e]]\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		b, err := Parse("fuzz.toml", []byte(text))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.toml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if b.GOARCH() == "" || b.KernelArch() == "" || b.QEMU.Memory == 0 {
+			t.Fatalf("accepted an incomplete board: %+v", b)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package kernelcfg
 import (
 	"bytes"
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -175,4 +176,29 @@ func TestVerifyLaterFragmentWins(t *testing.T) {
 	if ms := Verify(parse(t, ".config", "CONFIG_KEXEC=y\nCONFIG_PROC_VMCORE=y\n"), nil, on, off); len(ms) != 1 || ms[0].Want.File != "novmcore.config" {
 		t.Errorf("mismatches %v", ms)
 	}
+}
+
+// FuzzScan: Kconfig text of any shape is indexed without a panic, and
+// every symbol found has the definition that introduced it.
+func FuzzScan(f *testing.F) {
+	for _, p := range []string{"testdata/tree/Kconfig", "testdata/tree/fs/Kconfig", "testdata/tree/arch/arm/Kconfig"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(data))
+	}
+	f.Add("endif\nendmenu\nconfig\nchoice\nprompt\ndepends on\n\\\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		k := &Kconfig{syms: map[string]*Symbol{}}
+		if err := k.scan("fuzz", strings.NewReader(text)); err != nil {
+			return
+		}
+		for name, s := range k.syms {
+			if len(s.Defs) == 0 {
+				t.Fatalf("%q indexed with no definition", name)
+			}
+			depSymbols(s.Depends)
+		}
+	})
 }
