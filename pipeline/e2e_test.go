@@ -228,3 +228,25 @@ func BenchmarkKdumpWarm(b *testing.B) {
 		b.Logf("kdump:test warm %.1f s (goal ≤ 45 s on 2 cores) beside cold %.1f s (recorded %s)", warm.Seconds(), cold.Seconds(), when.Format(time.RFC3339))
 	}
 }
+
+// TestBootToShell boots the board as qemu:run does and waits for the
+// crash kernel to load and u-root's shell (gosh) to show its prompt.
+func TestBootToShell(t *testing.T) {
+	k := prepare(t, vexpress(t))
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	run := &qemu.Run{Board: k.Board, Kernel: k.Kernel, DTB: k.DTB, Initrd: k.Initrd, Stdin: pr}
+	p, err := run.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	w := &qemu.Watcher{Stages: []qemu.Stage{
+		{Name: "crash kernel loaded", Marker: regexp.MustCompile(capture.MarkerReady), Fail: regexp.MustCompile(capture.MarkerLoadFailed), Timeout: 2 * time.Minute},
+		// gosh's line editor prints its key help under the prompt.
+		{Name: "shell prompt", Marker: regexp.MustCompile(`C-d erase/stop`), Fail: regexp.MustCompile(`Kernel panic`), Timeout: time.Minute},
+	}}
+	if err := w.Watch(p.Output); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -37,6 +37,7 @@ func run() error {
 	}
 	fmt.Printf("%s crash kernel loaded\n", capture.MarkerReady)
 	if c.Mode != "test" {
+		shell()
 		return nil
 	}
 	printGroundTruth()
@@ -46,6 +47,23 @@ func run() error {
 	err := cmd.Run()
 	// Only a crash that did not happen gets here.
 	return fmt.Errorf("the %s crash returned (%v): the kernel did not panic", c.Crash, err)
+}
+
+// shell gives the console to a shell and, when it exits, keeps init
+// alive: u-root's init ends, and the kernel panics ("Attempted to kill
+// init"), when its uinit returns.
+func shell() {
+	for _, sh := range []string{"/bin/sh", "/bbin/gosh"} {
+		if _, err := os.Stat(sh); err != nil {
+			continue
+		}
+		cmd := exec.Command(sh)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		cmd.Run()
+		break
+	}
+	fmt.Println("kdumpinit: the shell exited; the board stays up (QEMU: Ctrl-A X quits)")
+	select {}
 }
 
 // self is this program as the busybox knows it, so the child's comm is
