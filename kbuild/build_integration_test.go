@@ -5,6 +5,7 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,4 +144,44 @@ func BenchmarkUpToDate(b *testing.B) {
 			b.Fatalf("rebuilt:\n%s", log.String())
 		}
 	}
+}
+
+// TestRealTreeExplainsDependencyOff configures (no compile) the real 6.1
+// tree with SMP turned off after the kdump fragment asked for HOTPLUG_CPU:
+// olddefconfig drops HOTPLUG_CPU, and the error must say why from the real
+// arch/arm/Kconfig. About 15 s; the object tree is a temporary one.
+func TestRealTreeExplainsDependencyOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs the kernel's make defconfig")
+	}
+	b, err := boards.Shipped("vexpress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var log bytes.Buffer
+	tc, err := toolchain.Resolve(ctx, b, cacheDir(t), &log)
+	if err != nil {
+		t.Skipf("no toolchain: %v\n%s", err, log.String())
+	}
+	tree, err := kernelsrc.Resolve(ctx, b, cacheDir(t), &log)
+	if err != nil {
+		t.Skipf("no kernel source: %v\n%s", err, log.String())
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "nosmp.config"), []byte("# CONFIG_SMP is not set\n"), 0o644)
+	b.Path = filepath.Join(dir, "board.toml")
+	b.Kernel.Fragments = []string{"kdump", "nosmp.config"}
+	build := &Build{Board: b, Tree: tree, Toolchain: tc, CacheDir: t.TempDir(), OutDir: t.TempDir(), Log: &log}
+	_, err = build.Configure(ctx)
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("err = %v\n%s", err, log.String())
+	}
+	for _, want := range []string{"CONFIG_HOTPLUG_CPU: boards/fragments/kdump.config:", "asks for y, the final .config has n",
+		"depends on SMP (arch/arm/Kconfig:", "in the final .config: SMP=n"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	t.Logf("%v", err)
 }
