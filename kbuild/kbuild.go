@@ -89,9 +89,6 @@ func (b *Build) configureOnce(ctx context.Context, obj string, frags []*kernelcf
 		fmt.Fprintf(b.Log, "kernel: config is up to date (same source, toolchain, defconfig and fragments); skipped defconfig and olddefconfig\n")
 		return nil
 	}
-	if err := os.MkdirAll(obj, 0o755); err != nil {
-		return err
-	}
 	if err := b.configure(ctx, obj, frags); err != nil {
 		return err
 	}
@@ -189,6 +186,9 @@ func (b *Build) configure(ctx context.Context, obj string, frags []*kernelcfg.Co
 	// stamp may vouch for the object tree until this configure and the
 	// make after it succeed. A fragment that failed the checks above
 	// leaves both, and the tree, as they were.
+	if err := os.MkdirAll(obj, 0o755); err != nil {
+		return err
+	}
 	for _, f := range []string{configStampFile, buildStampFile} {
 		if err := os.Remove(filepath.Join(obj, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err

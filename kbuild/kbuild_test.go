@@ -61,6 +61,9 @@ func TestUnknownFragmentSymbol(t *testing.T) {
 	if !errors.Is(err, kernelcfg.ErrUnknownSymbol) || !strings.Contains(err.Error(), "frag.config:2: CONFIG_KEXCE") {
 		t.Fatalf("err = %v", err)
 	}
+	if _, err := os.Stat(b.ObjDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused fragment left an object tree in the cache: %v", err)
+	}
 }
 
 func TestStampChangesWithInputs(t *testing.T) {

@@ -7,14 +7,16 @@ import (
 	"syscall"
 )
 
-// lockDir takes an exclusive flock(2) on dir/.lock, waiting for another
-// kdumpkit (a second terminal, a parallel test package) building the same
-// tree: two makes in one object tree corrupt it.
+// lockDir takes an exclusive flock(2) on dir.lock, beside dir, waiting for
+// another kdumpkit (a second terminal, a parallel test package) building
+// the same tree: two makes in one object tree corrupt it. The lock lives
+// beside the tree so that a build refused before make (a bad fragment)
+// leaves no empty object tree behind.
 func lockDir(dir string) (unlock func(), err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
 	}
