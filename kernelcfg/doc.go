@@ -6,6 +6,6 @@
 // not stick.
 //
 // API: Parse reads a config or fragment; (*Config).Merge lays a fragment
-// over a base; ScanKconfig indexes a kernel tree's Kconfig files; Verify
+// over a base; ScanKconfig indexes a kernel tree's Kconfig files for one arch; Verify
 // compares the final config with what fragments asked for.
 package kernelcfg
