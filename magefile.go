@@ -245,7 +245,7 @@ func (Analyze) Shell(ctx context.Context) error {
 // Test runs every test, the slow real-kernel and real-QEMU ones included (their builds are cached in ~/.cache/kdumpkit).
 func Test(ctx context.Context) error {
 	mg.CtxDeps(ctx, checkTestHost, Toolchain.Resolve, Kernel.Source)
-	return sh.RunV("go", "test", "-timeout", "80m", "./...")
+	return sh.RunV("go", "test", "-count=1", "-timeout", "80m", "./...")
 }
 
 // Bench runs the benchmarks, each printing its number beside the peer it is compared to.
