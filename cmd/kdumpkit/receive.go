@@ -44,7 +44,9 @@ func runReceive(args []string, _ io.ReadCloser, stdout, stderr io.Writer) error 
 	srv := &http.Server{Handler: rc}
 	go func() {
 		<-ctx.Done()
-		srv.Close()
+		// Shutdown, not Close: the commit that triggered -once still
+		// has its answer to send.
+		srv.Shutdown(context.Background())
 	}()
 	fmt.Fprintf(stdout, "receive: listening on %s, dumps go to %s\n", ln.Addr(), *dir)
 	if err := srv.Serve(ln); err != http.ErrServerClosed {

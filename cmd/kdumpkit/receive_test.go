@@ -34,7 +34,12 @@ func TestReceiveOnce(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err != nil {
-		t.Fatal(err)
+		select {
+		case rerr := <-done:
+			t.Fatalf("%v; receive returned %v: %s", err, rerr, out.String())
+		default:
+			t.Fatalf("%v; receive output: %s", err, out.String())
+		}
 	}
 	select {
 	case err := <-done:
