@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/u-root/u-root/pkg/dt"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 const vexpressIOMem = `10000000-10000fff : 10000000.sysreg sysreg@0
@@ -105,11 +107,7 @@ func synthDTB(t *testing.T) []byte {
 }
 
 func refFile(name string) ([]byte, error) {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
+	dir := reference.Dir()
 	return os.ReadFile(filepath.Join(dir, name))
 }
 

@@ -2,9 +2,10 @@ package pipeline
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 const console = `[    0.000000] Booting Linux on physical CPU 0x0
@@ -87,8 +88,7 @@ func TestCompareShowsBothSides(t *testing.T) {
 
 // TestReferenceConsole parses the reference run's console the same way.
 func TestReferenceConsole(t *testing.T) {
-	home, _ := os.UserHomeDir()
-	b, err := os.ReadFile(filepath.Join(home, ".cache", "kdk-reference", "console.log"))
+	b, err := os.ReadFile(reference.Path("console.log"))
 	if err != nil {
 		t.Skip(err)
 	}

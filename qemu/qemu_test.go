@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/kdumpkit/kdumpkit/boards"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 func vexpress(t *testing.T) *boards.Board {
@@ -107,8 +109,7 @@ func TestBootReference(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: boots QEMU")
 	}
-	home, _ := os.UserHomeDir()
-	ref := filepath.Join(home, ".cache", "kdk-reference")
+	ref := reference.Dir()
 	for _, f := range []string{"zImage", "vexpress-v2p-ca9.dtb", "work/main.cpio.gz"} {
 		if _, err := os.Stat(filepath.Join(ref, f)); err != nil {
 			t.Skipf("no reference run: %v", err)

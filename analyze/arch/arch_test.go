@@ -5,13 +5,14 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/dump/dumptest"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 // ram is a little-endian physical memory image starting at base.
@@ -158,11 +159,7 @@ func TestForMachine(t *testing.T) {
 // TestReferenceStackIsReadable reads the panicking CPU's stack, which
 // VMAP_STACK places in vmalloc space, through the page tables.
 func TestReferenceStackIsReadable(t *testing.T) {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
+	dir := reference.Dir()
 	d, err := dump.Open(filepath.Join(dir, "vmcore"))
 	if err != nil {
 		t.Skipf("no reference dump: %v", err)

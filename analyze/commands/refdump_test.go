@@ -5,14 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 func referenceDir(t testing.TB) string {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
+	dir := reference.Dir()
 	for _, n := range []string{"vmlinux", "vmcore", "console.log"} {
 		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
 			t.Skipf("reference dump incomplete (%v); make it with /work/shared/tools/reference-vmcore.sh", err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/kdumpkit/kdumpkit/analyze/dump/dumptest"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 func core(class elf.Class, bo binary.ByteOrder) *dumptest.Core {
@@ -136,11 +138,7 @@ func TestReferenceDump(t *testing.T) {
 }
 
 func refPath(name string) string {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
+	dir := reference.Dir()
 	return filepath.Join(dir, name)
 }
 

@@ -13,6 +13,8 @@ import (
 	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/vmcoreinfo"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 // flat is kernel memory for tests: one byte slice at a virtual base.
@@ -232,11 +234,7 @@ func FuzzRing(f *testing.F) {
 // kernel" (that line is printed by the panicking CPU after the dump's
 // notes were saved, but the record is in the ring; take the one before).
 func TestReferenceLogEndsLikeConsole(t *testing.T) {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
+	dir := reference.Dir()
 	d, err := dump.Open(filepath.Join(dir, "vmcore"))
 	if err != nil {
 		t.Skipf("no reference dump: %v", err)
@@ -281,8 +279,7 @@ func TestReferenceLogEndsLikeConsole(t *testing.T) {
 }
 
 func BenchmarkReferenceRing(b *testing.B) {
-	home, _ := os.UserHomeDir()
-	d, err := dump.Open(filepath.Join(home, ".cache", "kdk-reference", "vmcore"))
+	d, err := dump.Open(reference.Path("vmcore"))
 	if err != nil {
 		b.Skip(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 func TestAtAndLookup(t *testing.T) {
@@ -105,11 +107,7 @@ func FuzzBuildIDFromNotes(f *testing.F) {
 
 // referenceDir returns the reference dump directory or skips the test.
 func referenceDir(t testing.TB) string {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
+	dir := reference.Dir()
 	if _, err := os.Stat(filepath.Join(dir, "vmlinux")); err != nil {
 		t.Skipf("reference vmlinux absent (%v); make it with /work/shared/tools/reference-vmcore.sh", err)
 	}

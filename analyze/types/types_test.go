@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 func fixture(t testing.TB) *Types {
@@ -127,11 +129,7 @@ func TestNoDWARF(t *testing.T) {
 }
 
 func referenceVmlinux(t testing.TB) string {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
+	dir := reference.Dir()
 	p := filepath.Join(dir, "vmlinux")
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("reference vmlinux absent (%v)", err)

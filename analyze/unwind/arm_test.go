@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 // memStack is a byte-buffer stack starting at base.
@@ -203,11 +205,7 @@ func FuzzWalk(f *testing.F) {
 }
 
 func referenceVmlinux(t testing.TB) string {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
+	dir := reference.Dir()
 	p := filepath.Join(dir, "vmlinux")
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("reference vmlinux absent (%v)", err)

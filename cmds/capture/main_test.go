@@ -9,16 +9,14 @@ import (
 	"testing"
 
 	"github.com/kdumpkit/kdumpkit/capture"
+
+	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 // TestCaptureReferenceDump saves the reference vmcore to a directory
 // target as the capture kernel would, and checks the log came along.
 func TestCaptureReferenceDump(t *testing.T) {
-	home, _ := os.UserHomeDir()
-	vmcore := filepath.Join(home, ".cache", "kdk-reference", "vmcore")
-	if d := os.Getenv("KDUMPKIT_REFERENCE_DIR"); d != "" {
-		vmcore = filepath.Join(d, "vmcore")
-	}
+	vmcore := reference.Path("vmcore")
 	if _, err := os.Stat(vmcore); err != nil {
 		t.Skipf("no reference dump: %v", err)
 	}
