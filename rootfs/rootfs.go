@@ -187,7 +187,8 @@ func (im *Image) stamp() (string, error) {
 			if strings.HasSuffix(p, "_test.go") {
 				continue
 			}
-			fmt.Fprintln(h, p)
+			rel, _ := filepath.Rel(im.ModuleDir, p) // any checkout of the same code matches
+			fmt.Fprintln(h, rel)
 			if err := hashFile(h, p); err != nil {
 				return "", err
 			}
