@@ -128,13 +128,10 @@ func TestNoDWARF(t *testing.T) {
 	}
 }
 
+// referenceVmlinux is the reference run's vmlinux, or a skip.
 func referenceVmlinux(t testing.TB) string {
-	dir := reference.Dir()
-	p := filepath.Join(dir, "vmlinux")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("reference vmlinux absent (%v)", err)
-	}
-	return p
+	reference.Require(t, "vmlinux")
+	return reference.Path("vmlinux")
 }
 
 func TestReferenceKernelTypes(t *testing.T) {

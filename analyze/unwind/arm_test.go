@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/kdumpkit/kdumpkit/internal/reference"
@@ -204,13 +202,10 @@ func FuzzWalk(f *testing.F) {
 	})
 }
 
+// referenceVmlinux is the reference run's vmlinux, or a skip.
 func referenceVmlinux(t testing.TB) string {
-	dir := reference.Dir()
-	p := filepath.Join(dir, "vmlinux")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("reference vmlinux absent (%v)", err)
-	}
-	return p
+	reference.Require(t, "vmlinux")
+	return reference.Path("vmlinux")
 }
 
 // TestReferenceTablesDecode decodes every unwind entry of the reference
