@@ -5,14 +5,13 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/dump/dumptest"
 
-	"github.com/kdumpkit/kdumpkit/internal/reference"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 // ram is a little-endian physical memory image starting at base.
@@ -159,10 +158,9 @@ func TestForMachine(t *testing.T) {
 // TestReferenceStackIsReadable reads the panicking CPU's stack, which
 // VMAP_STACK places in vmalloc space, through the page tables.
 func TestReferenceStackIsReadable(t *testing.T) {
-	dir := reference.Dir()
-	d, err := dump.Open(filepath.Join(dir, "vmcore"))
+	d, err := dump.Open(testdump.Require(t).Vmcore)
 	if err != nil {
-		t.Skipf("no reference dump: %v", err)
+		t.Fatal(err)
 	}
 	defer d.Close()
 	m, err := NewMemory(d)

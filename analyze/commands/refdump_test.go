@@ -2,22 +2,15 @@ package commands
 
 import (
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/kdumpkit/kdumpkit/internal/reference"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
-func referenceDir(t testing.TB) string {
-	dir := reference.Dir()
-	for _, n := range []string{"vmlinux", "vmcore", "console.log"} {
-		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
-			t.Skipf("reference dump incomplete (%v); make it with /work/shared/tools/reference-vmcore.sh", err)
-		}
-	}
-	return dir
-}
+// referenceDir is the test dump's directory (package testdump): vmlinux,
+// vmcore and console.log of a real vexpress crash.
+func referenceDir(t testing.TB) string { return testdump.Require(t).Dir }
 
 // openReference builds a Session on the reference dump, or skips.
 func openReference(t testing.TB) (*Session, string) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/kdumpkit/kdumpkit/analyze/dump/dumptest"
 
-	"github.com/kdumpkit/kdumpkit/internal/reference"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 func core(class elf.Class, bo binary.ByteOrder) *dumptest.Core {
@@ -118,13 +118,9 @@ func TestParseNotesRejectsOverrun(t *testing.T) {
 	}
 }
 
-// TestReferenceDump reads the ARM32 reference vmcore when it is present.
+// TestReferenceDump reads the ARM32 test dump (package testdump).
 func TestReferenceDump(t *testing.T) {
-	p := refPath("vmcore")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("no reference dump at %s (made by shared/tools/reference-vmcore.sh)", p)
-	}
-	f, err := Open(p)
+	f, err := Open(testdump.Require(t).Vmcore)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,11 +131,6 @@ func TestReferenceDump(t *testing.T) {
 	if vi, ok := f.VMCOREINFO(); !ok || !bytes.Contains(vi, []byte("OSRELEASE=6.1")) {
 		t.Errorf("VMCOREINFO %.60q", vi)
 	}
-}
-
-func refPath(name string) string {
-	dir := reference.Dir()
-	return filepath.Join(dir, name)
 }
 
 func FuzzNew(f *testing.F) {

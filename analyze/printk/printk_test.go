@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,7 +13,7 @@ import (
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/vmcoreinfo"
 
-	"github.com/kdumpkit/kdumpkit/internal/reference"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 // flat is kernel memory for tests: one byte slice at a virtual base.
@@ -234,15 +233,15 @@ func FuzzRing(f *testing.F) {
 // kernel" (that line is printed by the panicking CPU after the dump's
 // notes were saved, but the record is in the ring; take the one before).
 func TestReferenceLogEndsLikeConsole(t *testing.T) {
-	dir := reference.Dir()
-	d, err := dump.Open(filepath.Join(dir, "vmcore"))
+	td := testdump.Require(t)
+	d, err := dump.Open(td.Vmcore)
 	if err != nil {
-		t.Skipf("no reference dump: %v", err)
+		t.Fatal(err)
 	}
 	defer d.Close()
-	console, err := os.ReadFile(filepath.Join(dir, "console.log"))
+	console, err := os.ReadFile(td.Console)
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	m, err := arch.NewMemory(d)
 	if err != nil {
@@ -279,9 +278,9 @@ func TestReferenceLogEndsLikeConsole(t *testing.T) {
 }
 
 func BenchmarkReferenceRing(b *testing.B) {
-	d, err := dump.Open(reference.Path("vmcore"))
+	d, err := dump.Open(testdump.Require(b).Vmcore)
 	if err != nil {
-		b.Skip(err)
+		b.Fatal(err)
 	}
 	defer d.Close()
 	m, err := arch.NewMemory(d)

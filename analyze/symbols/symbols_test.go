@@ -4,12 +4,11 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/kdumpkit/kdumpkit/internal/reference"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 func TestAtAndLookup(t *testing.T) {
@@ -105,14 +104,8 @@ func FuzzBuildIDFromNotes(f *testing.F) {
 	})
 }
 
-// referenceDir returns the reference dump directory or skips the test.
-func referenceDir(t testing.TB) string {
-	dir := reference.Dir()
-	if _, err := os.Stat(filepath.Join(dir, "vmlinux")); err != nil {
-		t.Skipf("reference vmlinux absent (%v); make it with /work/shared/tools/reference-vmcore.sh", err)
-	}
-	return dir
-}
+// referenceDir is the test dump's directory (package testdump).
+func referenceDir(t testing.TB) string { return testdump.Require(t).Dir }
 
 func TestReferenceVmlinux(t *testing.T) {
 	f, err := elf.Open(filepath.Join(referenceDir(t), "vmlinux"))

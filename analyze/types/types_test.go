@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kdumpkit/kdumpkit/internal/reference"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 func fixture(t testing.TB) *Types {
@@ -128,11 +128,8 @@ func TestNoDWARF(t *testing.T) {
 	}
 }
 
-// referenceVmlinux is the reference run's vmlinux, or a skip.
-func referenceVmlinux(t testing.TB) string {
-	reference.Require(t, "vmlinux")
-	return reference.Path("vmlinux")
-}
+// referenceVmlinux is the vmlinux of the test dump (package testdump).
+func referenceVmlinux(t testing.TB) string { return testdump.Require(t).Vmlinux }
 
 func TestReferenceKernelTypes(t *testing.T) {
 	f, err := elf.Open(referenceVmlinux(t))

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/kdumpkit/kdumpkit/internal/reference"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 // memStack is a byte-buffer stack starting at base.
@@ -202,11 +202,8 @@ func FuzzWalk(f *testing.F) {
 	})
 }
 
-// referenceVmlinux is the reference run's vmlinux, or a skip.
-func referenceVmlinux(t testing.TB) string {
-	reference.Require(t, "vmlinux")
-	return reference.Path("vmlinux")
-}
+// referenceVmlinux is the vmlinux of the test dump (package testdump).
+func referenceVmlinux(t testing.TB) string { return testdump.Require(t).Vmlinux }
 
 // TestReferenceTablesDecode decodes every unwind entry of the reference
 // vmlinux: none may use a reserved opcode or a missing extab word.

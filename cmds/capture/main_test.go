@@ -10,16 +10,13 @@ import (
 
 	"github.com/kdumpkit/kdumpkit/capture"
 
-	"github.com/kdumpkit/kdumpkit/internal/reference"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 // TestCaptureReferenceDump saves the reference vmcore to a directory
 // target as the capture kernel would, and checks the log came along.
 func TestCaptureReferenceDump(t *testing.T) {
-	vmcore := reference.Path("vmcore")
-	if _, err := os.Stat(vmcore); err != nil {
-		t.Skipf("no reference dump: %v", err)
-	}
+	vmcore := testdump.Require(t).Vmcore
 	dir := t.TempDir()
 	var console bytes.Buffer
 	if err := run(context.Background(), []string{"-vmcore", vmcore, "-targets", "dir:" + dir}, &console); err != nil {
