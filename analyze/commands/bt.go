@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kdumpkit/kdumpkit/analyze/escape"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
 
@@ -217,7 +218,7 @@ func writeBT(w io.Writer, b BT) {
 		}
 	}
 	if b.Stop != "" {
-		fmt.Fprintf(w, "    (unwinding stopped: %s)\n", b.Stop)
+		fmt.Fprintf(w, "    (unwinding stopped: %s)\n", escape.Text(b.Stop))
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/kdumpkit/kdumpkit/analyze/escape"
 )
 
 func (s *Session) log(w io.Writer, args []string) error {
@@ -46,6 +48,6 @@ func writeRecord(w io.Writer, r LogRecord, levels bool) {
 		prefix += fmt.Sprintf("<%d>", r.Level)
 	}
 	for _, line := range strings.Split(strings.TrimRight(r.Text, "\n"), "\n") {
-		fmt.Fprintf(w, "%s%s\n", prefix, line)
+		fmt.Fprintf(w, "%s%s\n", prefix, escape.Text(line))
 	}
 }

@@ -148,7 +148,7 @@ func NewSession(img *Image, d Dump, printk func() ([]LogRecord, error), warn io.
 		}
 	}
 	for _, w := range img.Warnings {
-		fmt.Fprintf(warn, "WARNING: %v\n", w)
+		writeWarning(warn, w.Error())
 	}
 	k := kernel.New(d, img.Syms, img.Types, d.ByteOrder(), d.PtrSize(), d.CPUs())
 	return &Session{

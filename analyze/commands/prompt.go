@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/chzyer/readline"
+	"github.com/kdumpkit/kdumpkit/analyze/escape"
 )
 
 // Exec runs a line that may hold several commands separated by ";", each
@@ -28,7 +29,7 @@ func (s *Session) Exec(line string, out, errw io.Writer) error {
 			return err
 		}
 		if err != nil {
-			fmt.Fprintf(errw, "%v\n", err)
+			fmt.Fprintln(errw, escape.Text(err.Error()))
 			last = err
 		}
 	}

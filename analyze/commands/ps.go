@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kdumpkit/kdumpkit/analyze/escape"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
 
@@ -82,20 +83,25 @@ func (s *Session) ps(w io.Writer, args []string) error {
 	if s.JSON {
 		return writeJSON(w, rows)
 	}
+	writePS(w, rows)
+	return nil
+}
+
+// writePS prints crash's ps table; the comm is the dump's, so escaped.
+func writePS(w io.Writer, rows []PSEntry) {
 	fmt.Fprintln(w, "   PID    PPID  CPU   TASK    ST  %MEM     VSZ    RSS  COMM")
 	for _, r := range rows {
 		mark := " "
 		if r.Active {
 			mark = ">"
 		}
-		comm := r.Comm
+		comm := escape.Text(r.Comm)
 		if r.Kernel {
 			comm = "[" + comm + "]"
 		}
 		fmt.Fprintf(w, "%s %5d %6d %3d  %08x  %s  %4.1f %7d %6d  %s\n",
 			mark, r.PID, r.PPID, r.CPU, r.Task, r.State, r.MemPct, r.VSZKB, r.RSSKB, comm)
 	}
-	return nil
 }
 
 // filterRows keeps rows selected by PID, task address or command name.

@@ -147,7 +147,7 @@ func (s *Session) warn(w io.Writer, err error) {
 	if out == nil {
 		out = w
 	}
-	fmt.Fprintf(out, "WARNING: %v\n", err)
+	writeWarning(out, err.Error())
 }
 
 // Current returns the context task, the panic task at first.

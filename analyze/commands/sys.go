@@ -1,13 +1,13 @@
 package commands
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kdumpkit/kdumpkit/analyze/escape"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
 
@@ -242,9 +242,9 @@ func (s *Session) sys(w io.Writer, args []string) error {
 		return writeJSON(w, si)
 	}
 	for _, warnMsg := range si.Warnings {
-		fmt.Fprintf(w, "WARNING: %s\n", warnMsg)
+		writeWarning(w, warnMsg)
 	}
-	row := func(k, v string) { fmt.Fprintf(w, "%12s: %s\n", k, v) }
+	row := func(k, v string) { fmt.Fprintf(w, "%12s: %s\n", k, escape.Text(v)) }
 	row("KERNEL", si.Kernel)
 	if s.Partial {
 		row("DUMPFILE", si.Dumpfile+"  [PARTIAL DUMP]")
@@ -276,10 +276,14 @@ func (s *Session) sys(w io.Writer, args []string) error {
 	return nil
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// writeJSON is every command's JSON output: strings from the dump keep
+// their control characters escaped (escape.WriteJSON).
+func writeJSON(w io.Writer, v any) error { return escape.WriteJSON(w, v) }
+
+// writeWarning prints one WARNING line; its text may quote the dump
+// (a record, a comm), so it is escaped like any dump string.
+func writeWarning(w io.Writer, msg string) {
+	fmt.Fprintf(w, "WARNING: %s\n", escape.Text(msg))
 }
 
 // taskHeader is crash's one-line task identification.

@@ -113,7 +113,7 @@ func Open(vmlinux, vmcore, cacheDir string, warn io.Writer) (s *Session, close f
 		return nil, nil, err
 	}
 	for _, w := range warns {
-		fmt.Fprintf(warn, "WARNING: %v\n", w)
+		writeWarning(warn, w.Error())
 	}
 	var img *Image
 	if vmlinux == "-" {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kdumpkit/kdumpkit/analyze/escape"
 	"github.com/kdumpkit/kdumpkit/analyze/vmcoreinfo"
 )
 
@@ -154,9 +155,9 @@ func (l *Log) Write(w io.Writer, levels bool) error {
 		for _, line := range strings.Split(strings.TrimSuffix(rec.Text, "\n"), "\n") {
 			var err error
 			if levels {
-				_, err = fmt.Fprintf(w, "<%d>[%5d.%06d] %s\n", rec.Level, rec.TimeNS/1e9, rec.TimeNS%1e9/1e3, line)
+				_, err = fmt.Fprintf(w, "<%d>[%5d.%06d] %s\n", rec.Level, rec.TimeNS/1e9, rec.TimeNS%1e9/1e3, escape.Text(line))
 			} else {
-				_, err = fmt.Fprintf(w, "[%5d.%06d] %s\n", rec.TimeNS/1e9, rec.TimeNS%1e9/1e3, line)
+				_, err = fmt.Fprintf(w, "[%5d.%06d] %s\n", rec.TimeNS/1e9, rec.TimeNS%1e9/1e3, escape.Text(line))
 			}
 			if err != nil {
 				return err

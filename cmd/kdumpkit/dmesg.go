@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 
 	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
+	"github.com/kdumpkit/kdumpkit/analyze/escape"
 	"github.com/kdumpkit/kdumpkit/analyze/printk"
 )
 
@@ -33,9 +33,7 @@ func runDmesg(args []string, _ io.ReadCloser, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(log.Records)
+		return escape.WriteJSON(stdout, log.Records)
 	}
 	return log.Write(stdout, *levels)
 }
@@ -47,7 +45,7 @@ func readLog(path string, stderr io.Writer) (*printk.Log, error) {
 	}
 	defer d.Close()
 	for _, w := range d.Warnings {
-		fmt.Fprintf(stderr, "WARNING: %v\n", w)
+		fmt.Fprintf(stderr, "WARNING: %s\n", escape.Text(w.Error()))
 	}
 	m, err := arch.NewMemory(d)
 	if err != nil {
@@ -58,7 +56,7 @@ func readLog(path string, stderr io.Writer) (*printk.Log, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, w := range log.Warnings {
-		fmt.Fprintf(stderr, "WARNING: %s\n", w)
+		fmt.Fprintf(stderr, "WARNING: %s\n", escape.Text(w))
 	}
 	return log, nil
 }
