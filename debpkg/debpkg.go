@@ -22,7 +22,10 @@ var ErrNotAvailable = errors.New("package not available from apt")
 
 // Installed reports whether pkg is installed, and its version.
 func Installed(ctx context.Context, pkg string) (version string, ok bool) {
-	out, err := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Status}\t${Version}", pkg).Output()
+	if CheckName(pkg) != nil {
+		return "", false
+	}
+	out, err := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Status}\t${Version}", "--", pkg).Output()
 	if err != nil {
 		return "", false
 	}
@@ -43,6 +46,9 @@ func parseStatus(s string) (string, bool) {
 // temporary directory renamed into place, so an interrupted run leaves
 // nothing that looks finished.
 func Extract(ctx context.Context, pkg, dir string, log io.Writer) (root, version string, err error) {
+	if err := CheckName(pkg); err != nil {
+		return "", "", err
+	}
 	debs := filepath.Join(dir, "debs")
 	if err := os.MkdirAll(debs, 0o755); err != nil {
 		return "", "", err
@@ -59,11 +65,14 @@ func Extract(ctx context.Context, pkg, dir string, log io.Writer) (root, version
 	if err != nil {
 		return "", "", err
 	}
-	out, err := exec.CommandContext(ctx, "dpkg-deb", "-f", deb, "Version").Output()
+	out, err := exec.CommandContext(ctx, "dpkg-deb", "-f", "--", deb, "Version").Output()
 	if err != nil {
 		return "", "", fmt.Errorf("dpkg-deb -f %s Version: %w", deb, err)
 	}
 	version = strings.TrimSpace(string(out))
+	if !validVersion(version) {
+		return "", "", fmt.Errorf("dpkg-deb -f %s Version: %q is not a Debian version", deb, version)
+	}
 	root = filepath.Join(dir, "root", pkg+"_"+version)
 	if _, err := os.Stat(root); err == nil {
 		return root, version, nil
@@ -76,7 +85,7 @@ func Extract(ctx context.Context, pkg, dir string, log io.Writer) (root, version
 		return "", "", err
 	}
 	var stderr bytes.Buffer
-	x := exec.CommandContext(ctx, "dpkg-deb", "-x", deb, tmp)
+	x := exec.CommandContext(ctx, "dpkg-deb", "-x", "--", deb, tmp)
 	x.Stderr = &stderr
 	if err := x.Run(); err != nil {
 		os.RemoveAll(tmp)
@@ -96,7 +105,7 @@ func download(ctx context.Context, pkg, dir string, log io.Writer) (string, erro
 	}
 	fmt.Fprintf(log, "debpkg: apt-get download %s\n", pkg)
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "apt-get", "download", "-q", pkg)
+	cmd := exec.CommandContext(ctx, "apt-get", "download", "-q", "--", pkg)
 	cmd.Dir, cmd.Stderr = dir, &stderr
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
@@ -127,4 +136,40 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// ErrBadName means a string is not a Debian package name.
+var ErrBadName = errors.New("not a Debian package name")
+
+// CheckName accepts a Debian package name (Debian Policy §5.6.1: lower-case
+// letters, digits, '+', '-' and '.', at least two characters, starting
+// with a letter or digit), so no name can reach apt-get or dpkg as an
+// option or a pattern.
+func CheckName(name string) error {
+	if len(name) < 2 || !isLowerAlnum(name[0]) {
+		return fmt.Errorf("%q: %w (want lower-case letters, digits, '+', '-' and '.', starting with a letter or digit)", name, ErrBadName)
+	}
+	for i := 1; i < len(name); i++ {
+		if c := name[i]; !isLowerAlnum(c) && c != '+' && c != '-' && c != '.' {
+			return fmt.Errorf("%q: %w (want lower-case letters, digits, '+', '-' and '.', starting with a letter or digit)", name, ErrBadName)
+		}
+	}
+	return nil
+}
+
+func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// validVersion accepts a Debian version (Debian Policy §5.6.12: digits,
+// letters, '.', '+', '-', '~' and an epoch's ':'), since it becomes part of
+// a directory name.
+func validVersion(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, c := range []byte(v) {
+		if !isLowerAlnum(c) && !(c >= 'A' && c <= 'Z') && !strings.ContainsRune(".+-~:", rune(c)) {
+			return false
+		}
+	}
+	return true
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -66,4 +68,54 @@ func TestExtractReal(t *testing.T) {
 	if !errors.Is(err, ErrNotAvailable) {
 		t.Errorf("missing package: %v", err)
 	}
+}
+
+func TestCheckName(t *testing.T) {
+	for _, ok := range []string{"hello", "linux-source-6.1", "gcc-arm-linux-gnueabihf", "libstdc++6", "g++", "0ad"} {
+		if err := CheckName(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a", "-q", "--print-uris", "Hello", "linux-*", "a b", "../x", "a/b", "+x", ".x", "x=1", "x\x00"} {
+		if err := CheckName(bad); !errors.Is(err, ErrBadName) || !strings.Contains(err.Error(), strconv.Quote(bad)) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// TestOptionAsPackageRunsNothing: a package name apt-get would read as an
+// option is refused before any command runs or any file is made.
+func TestOptionAsPackageRunsNothing(t *testing.T) {
+	dir := t.TempDir()
+	var log bytes.Buffer
+	_, _, err := Extract(context.Background(), "--print-uris", dir, &log)
+	if !errors.Is(err, ErrBadName) {
+		t.Errorf("err = %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 || log.Len() != 0 {
+		t.Errorf("something ran: dir %v, log %q", ents, log.String())
+	}
+	if _, ok := Installed(context.Background(), "-h"); ok {
+		t.Error("an option is installed")
+	}
+}
+
+// FuzzCheckName: an accepted name is one apt-get and dpkg can only read as
+// a package: no option, pattern, path or space.
+func FuzzCheckName(f *testing.F) {
+	for _, s := range []string{"hello", "libstdc++6", "-q", "linux-*", "a", "x/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if err := CheckName(name); err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(name)) {
+				t.Fatalf("error %q does not quote the name", err)
+			}
+			return
+		}
+		if len(name) < 2 || name[0] == '-' || name[0] == '+' || name[0] == '.' ||
+			strings.ContainsAny(name, "*?[]/ \t\n=$\\\x00") || strings.ToLower(name) != name {
+			t.Fatalf("accepted %q", name)
+		}
+	})
 }
