@@ -6,11 +6,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -30,6 +32,29 @@ func Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// FragmentNames lists the shipped kernel config fragments.
+func FragmentNames() []string {
+	ents, _ := shipped.ReadDir("fragments")
+	var names []string
+	for _, e := range ents {
+		if n, ok := strings.CutSuffix(e.Name(), ".config"); ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// archNames lists the supported arches, for messages.
+func archNames() []string {
+	known := make([]string, 0, len(archs))
+	for a := range archs {
+		known = append(known, a)
+	}
+	sort.Strings(known)
+	return known
 }
 
 // Shipped loads a board that ships with kdumpkit.
@@ -56,16 +81,17 @@ func Load(file string) (*Board, error) {
 }
 
 // Parse decodes and validates board file text; name is used in messages
-// and to resolve relative fragment paths.
+// and to resolve relative fragment paths. Every refusal is one line that
+// starts with name and, where the value is in the text, its line number.
 func Parse(name string, data []byte) (*Board, error) {
 	var b Board
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&b)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s:%d: %s", name, errorLine(data, pe), pe.Message)
+			return nil, fmt.Errorf("%s:%d: %s%s: %w", name, errorLine(data, pe), lastKey(pe), oneLine(pe.Message), ErrInvalid)
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %s: %w", name, oneLine(err.Error()), ErrInvalid)
 	}
 	if un := md.Undecoded(); len(un) > 0 {
 		k := un[0]
@@ -74,9 +100,29 @@ func Parse(name string, data []byte) (*Board, error) {
 	b.Path = name
 	b.defaults()
 	if err := b.validate(); err != nil {
+		if fe, ok := errorsAsField(err); ok {
+			if n := fieldLine(data, fe.Field); n > 0 {
+				return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+			}
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &b, nil
+}
+
+// lastKey names the field a value error is about ("qemu.memory: "), so
+// the message says which field as well as which line.
+func lastKey(pe toml.ParseError) string {
+	if pe.LastKey == "" {
+		return ""
+	}
+	return pe.LastKey + ": "
+}
+
+// oneLine keeps a message on one line: the decoder quotes the offending
+// text in some messages, and a board's text may hold anything.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
 }
 
 // errorLine is the line of a TOML syntax error. The decoder's Line is one
@@ -90,21 +136,44 @@ func errorLine(data []byte, pe toml.ParseError) int {
 }
 
 // keyLine finds the line that defines key k, since the TOML decoder keeps
-// key positions to itself. It tracks [table] and [[array]] headers and
-// matches the key's last element inside its table; 0 if not found.
+// key positions to itself; 0 if not found.
 func keyLine(data []byte, k toml.Key) int {
-	table, leaf := strings.Join(k[:len(k)-1], "."), k[len(k)-1]
-	cur := ""
+	return findLine(data, strings.Join(k[:len(k)-1], "."), -1, k[len(k)-1])
+}
+
+// fieldLine finds the line of a FieldError's field: "qemu.memory",
+// "kernel.source[1].package" (the second [[kernel.source]]'s package) or
+// "kernel.fragments[2]" (the fragments line).
+func fieldLine(data []byte, field string) int {
+	parts := strings.Split(field, ".")
+	index := -1
+	for i, p := range parts {
+		name, rest, ok := strings.Cut(p, "[")
+		if !ok {
+			continue
+		}
+		parts[i] = name
+		if i < len(parts)-1 {
+			fmt.Sscanf(rest, "%d]", &index)
+		}
+	}
+	return findLine(data, strings.Join(parts[:len(parts)-1], "."), index, parts[len(parts)-1])
+}
+
+// findLine scans TOML text for the line that sets leaf in table (in the
+// index-th [[table]] when index ≥ 0), tracking [table] and [[array]]
+// headers, or for the header of a table named table.leaf; 0 if not found.
+func findLine(data []byte, table string, index int, leaf string) int {
+	full := strings.Trim(table+"."+leaf, ".")
+	cur, seen := "", map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, len(data)+1)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if strings.HasPrefix(line, "[") {
-			h := strings.Trim(line, "[] \t")
-			if i := strings.IndexByte(h, '#'); i >= 0 {
-				h = strings.TrimRight(h[:i], "] \t")
-			}
-			cur = h
-			if cur == strings.Join(k, ".") {
+			cur = headerName(line)
+			seen[cur]++
+			if cur == full {
 				return n
 			}
 			continue
@@ -114,11 +183,21 @@ func keyLine(data []byte, k toml.Key) int {
 			continue
 		}
 		key = strings.Trim(strings.TrimSpace(key), `"`)
-		if full := strings.Trim(cur+"."+key, "."); full == strings.Join(k, ".") || (cur == table && key == leaf) {
+		inTable := cur == table && (index < 0 || seen[cur] == index+1)
+		if (inTable && key == leaf) || (index < 0 && strings.Trim(cur+"."+key, ".") == full) {
 			return n
 		}
 	}
 	return 0
+}
+
+// headerName is the table a [table] or [[array]] header line opens.
+func headerName(line string) string {
+	h := strings.Trim(line, "[] \t")
+	if i := strings.IndexByte(h, '#'); i >= 0 {
+		h = strings.TrimRight(h[:i], "] \t")
+	}
+	return h
 }
 
 func (b *Board) defaults() {
@@ -143,104 +222,6 @@ func (b *Board) defaults() {
 	}
 }
 
-func (b *Board) validate() error {
-	var missing []string
-	for _, f := range []struct{ name, v string }{
-		{"name", b.Name}, {"arch", b.Arch}, {"qemu.machine", b.QEMU.Machine},
-		{"kernel.version", b.Kernel.Version}, {"kernel.defconfig", b.Kernel.Defconfig},
-		{"kernel.image", b.Kernel.Image},
-	} {
-		if f.v == "" {
-			missing = append(missing, f.name)
-		}
-	}
-	if b.QEMU.Memory == 0 {
-		missing = append(missing, "qemu.memory")
-	}
-	if len(b.Kernel.Sources) == 0 {
-		missing = append(missing, "[[kernel.source]]")
-	}
-	if len(b.Toolchain.Sources) == 0 {
-		missing = append(missing, "[[toolchain.source]]")
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing required field(s) %s: %w", strings.Join(missing, ", "), ErrInvalid)
-	}
-	if _, ok := archs[b.Arch]; !ok {
-		known := make([]string, 0, len(archs))
-		for a := range archs {
-			known = append(known, a)
-		}
-		sort.Strings(known)
-		return fmt.Errorf("arch %q: want one of %s: %w", b.Arch, strings.Join(known, ", "), ErrInvalid)
-	}
-	if b.QEMU.SMP < 1 {
-		return fmt.Errorf("qemu.smp %d: want at least 1: %w", b.QEMU.SMP, ErrInvalid)
-	}
-	for i, s := range b.Kernel.Sources {
-		if err := s.validate(false); err != nil {
-			return fmt.Errorf("kernel.source[%d]: %w", i, err)
-		}
-	}
-	for i, s := range b.Toolchain.Sources {
-		if err := s.validate(true); err != nil {
-			return fmt.Errorf("toolchain.source[%d]: %w", i, err)
-		}
-	}
-	for _, t := range b.Kdump.Targets {
-		if !validTarget(t) {
-			return fmt.Errorf("kdump.targets: %q: want 9p, disk, dir:/PATH or http://HOST:PORT/: %w", t, ErrInvalid)
-		}
-	}
-	return nil
-}
-
-func validTarget(t string) bool {
-	return t == "9p" || t == "disk" || strings.HasPrefix(t, "dir:/") ||
-		strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://")
-}
-
-func (s Source) validate(toolchain bool) error {
-	switch s.Kind {
-	case "tarball":
-		if s.URL == "" {
-			return fmt.Errorf("kind tarball needs url: %w", ErrInvalid)
-		}
-		if s.SHA256 == "" && s.Checksums == "" {
-			return fmt.Errorf("tarball %s needs sha256 or checksums, since downloads are always verified: %w", s.URL, ErrInvalid)
-		}
-		if s.SHA256 != "" && !isHex(s.SHA256, 64) {
-			return fmt.Errorf("sha256 %q: want 64 hex digits: %w", s.SHA256, ErrInvalid)
-		}
-	case "path":
-		if !toolchain {
-			return fmt.Errorf("kind path is for toolchains only: %w", ErrInvalid)
-		}
-		if s.Prefix == "" {
-			return fmt.Errorf("kind path needs prefix (like arm-linux-gnueabihf-): %w", ErrInvalid)
-		}
-	case "debian":
-		if s.Package == "" {
-			return fmt.Errorf("kind debian needs package: %w", ErrInvalid)
-		}
-	default:
-		return fmt.Errorf("kind %q: want tarball, path or debian: %w", s.Kind, ErrInvalid)
-	}
-	return nil
-}
-
-func isHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for _, c := range s {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-			return false
-		}
-	}
-	return true
-}
-
 // Fragment is one kernel config fragment's text and where it came from.
 type Fragment struct {
 	Name string // as the board names it
@@ -248,30 +229,98 @@ type Fragment struct {
 	Text []byte
 }
 
+// Fragment errors.
+var (
+	// ErrOutsideBoard means a fragment path leads out of the board file's
+	// directory (through "..", an absolute path or a symbolic link).
+	ErrOutsideBoard = errors.New("fragment is outside the board file's directory")
+	// ErrNotRegular means a fragment is a device, FIFO or directory.
+	ErrNotRegular = errors.New("not a regular file")
+)
+
+// MaxFragmentSize bounds a fragment file: the largest shipped one is under
+// 1 KiB and a whole .config is about 200 KiB.
+const MaxFragmentSize = 1 << 20
+
 // Fragments resolves the board's fragment names: a bare name is a shipped
-// fragment (boards/fragments/NAME.config); anything with a slash or a
-// .config suffix is a file relative to the board file.
+// fragment (boards/fragments/NAME.config); a NAME.config path is a file
+// in the board file's directory tree. The names are checked again here,
+// since Board's fields may have changed since Parse.
 func (b *Board) Fragments() ([]Fragment, error) {
-	var out []Fragment
+	out := make([]Fragment, 0, len(b.Kernel.Fragments))
 	for _, name := range b.Kernel.Fragments {
-		var f Fragment
-		var err error
-		if strings.ContainsRune(name, '/') || strings.HasSuffix(name, ".config") {
-			p := name
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(filepath.Dir(b.Path), p)
-			}
-			f = Fragment{Name: name, Path: p}
-			f.Text, err = os.ReadFile(p)
-		} else {
-			p := path.Join("fragments", name+".config")
-			f = Fragment{Name: name, Path: "boards/" + p}
-			f.Text, err = shipped.ReadFile(p)
-		}
+		f, err := b.fragment(name)
 		if err != nil {
-			return nil, fmt.Errorf("%s: kernel.fragments: %q: %w", b.Path, name, err)
+			return nil, fmt.Errorf("%s: kernel.fragments: %w", b.Path, err)
 		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+func (b *Board) fragment(name string) (Fragment, error) {
+	if err := checkFragmentName(name); err != nil {
+		return Fragment{}, err
+	}
+	if !strings.HasSuffix(name, ".config") {
+		p := path.Join("fragments", name+".config")
+		text, err := shipped.ReadFile(p)
+		if err != nil {
+			return Fragment{}, fmt.Errorf("%q: no shipped fragment of that name (shipped: %s): %w", name, strings.Join(FragmentNames(), ", "), err)
+		}
+		return Fragment{Name: name, Path: "boards/" + p, Text: text}, nil
+	}
+	p, err := insideDir(filepath.Dir(b.Path), name)
+	if err != nil {
+		return Fragment{}, fmt.Errorf("%q: %w", name, err)
+	}
+	text, err := readRegular(p, MaxFragmentSize)
+	if err != nil {
+		return Fragment{}, fmt.Errorf("%q: %w", name, err)
+	}
+	return Fragment{Name: name, Path: filepath.Join(filepath.Dir(b.Path), name), Text: text}, nil
+}
+
+// insideDir resolves rel against dir, following symbolic links, and
+// refuses a result outside dir.
+func insideDir(dir, rel string) (string, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	p, err := filepath.EvalSymlinks(filepath.Join(root, rel))
+	if err != nil {
+		return "", err
+	}
+	if r, err := filepath.Rel(root, p); err != nil || !filepath.IsLocal(r) {
+		return "", fmt.Errorf("%w %s (it resolves to %s)", ErrOutsideBoard, dir, p)
+	}
+	return p, nil
+}
+
+// readRegular reads a regular file of at most max bytes, so a FIFO or a
+// device under a fragment's name can neither block nor fill memory.
+func readRegular(p string, max int64) ([]byte, error) {
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	// writer before Stat could refuse it.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", p, ErrNotRegular, st.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes: %w", p, max, ErrInvalid)
+	}
+	return data, nil
 }

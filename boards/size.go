@@ -1,30 +1,39 @@
 package boards
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 )
 
 // Size is a byte count written as QEMU and the kernel write them: "512M",
-// "1G", "64K" or a plain number of bytes.
+// "1G", "64K". A unit is required: QEMU's -m reads a plain number as MiB
+// while a byte count reads it as bytes, so "512" would mean one thing to
+// kdumpkit and another to QEMU.
 type Size uint64
 
 var sizeUnits = map[byte]uint64{'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30, 'T': 1 << 40}
+
+// ErrSizeUnit means a size was written without its K, M, G or T unit.
+var ErrSizeUnit = errors.New("size needs a unit")
 
 // ParseSize reads "512M"-style sizes; suffixes K, M, G, T are powers of 1024.
 func ParseSize(s string) (Size, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
-		return 0, fmt.Errorf("size %q: empty, want a number with an optional K, M, G or T suffix", s)
+		return 0, fmt.Errorf("size %q: empty, want a number with a K, M, G or T suffix (like 512M)", s)
 	}
-	mult := uint64(1)
-	if u, ok := sizeUnits[strings.ToUpper(t[len(t)-1:])[0]]; ok {
-		mult, t = u, t[:len(t)-1]
+	mult, ok := sizeUnits[strings.ToUpper(t[len(t)-1:])[0]]
+	if !ok {
+		if _, err := strconv.ParseUint(t, 10, 64); err == nil {
+			return 0, fmt.Errorf("size %q: %w: write %sM for MiB (or K, G, T)", s, ErrSizeUnit, t)
+		}
+		return 0, fmt.Errorf("size %q: want a positive number with a K, M, G or T suffix (like 512M)", s)
 	}
-	n, err := strconv.ParseUint(t, 10, 64)
+	n, err := strconv.ParseUint(t[:len(t)-1], 10, 64)
 	if err != nil || n == 0 {
-		return 0, fmt.Errorf("size %q: want a positive number with an optional K, M, G or T suffix (like 512M)", s)
+		return 0, fmt.Errorf("size %q: want a positive number with a K, M, G or T suffix (like 512M)", s)
 	}
 	if n > ^uint64(0)/mult {
 		return 0, fmt.Errorf("size %q: too large", s)
