@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
 	"github.com/kdumpkit/kdumpkit/analyze/types"
@@ -27,6 +28,8 @@ type Image struct {
 	Types   *types.Types // nil without DWARF
 	Unwind  *unwind.ARM  // nil for images without EHABI tables
 	BuildID []byte
+	// file is the opened vmlinux: elf.NewFile does not close what it reads.
+	file io.Closer
 	// Warnings are reasons some abilities are missing (no DWARF...).
 	Warnings []error
 }
@@ -38,12 +41,17 @@ type Image struct {
 // want (the dump's machine) refuses an image of another architecture before
 // anything large is read.
 func LoadImage(path, cacheDir string, want elf.Machine) (*Image, error) {
-	f, err := elf.Open(path)
+	file, err := dump.OpenRegular(path)
 	if err != nil {
+		return nil, fmt.Errorf("vmlinux: %w", err)
+	}
+	f, err := elf.NewFile(file)
+	if err != nil {
+		file.Close()
 		return nil, fmt.Errorf("vmlinux %s: %w", path, err)
 	}
 	if want != elf.EM_NONE && f.Machine != want {
-		f.Close()
+		file.Close()
 		return nil, fmt.Errorf("%w: vmlinux %s is %v, the vmcore is %v", ErrMachineMismatch, path, f.Machine, want)
 	}
 	// DWARF (mapping, unit headers, the name index every command needs)
@@ -68,9 +76,10 @@ func LoadImage(path, cacheDir string, want elf.Machine) (*Image, error) {
 	r := <-done
 	if err != nil {
 		r.t.Close()
-		f.Close()
+		file.Close()
 		return nil, err
 	}
+	img.file = file
 	if r.err != nil {
 		r.t.Close()
 		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: ps, bt, struct and the task fields of sys need it", path, r.err))
@@ -103,10 +112,10 @@ func imageFromELF(path string, f *elf.File) (*Image, error) {
 // Close releases the vmlinux file and its mapping.
 func (img *Image) Close() error {
 	img.Types.Close()
-	if img.ELF == nil {
+	if img.file == nil {
 		return nil
 	}
-	return img.ELF.Close()
+	return img.file.Close()
 }
 
 // KallsymsImage stands in for a missing vmlinux: symbols from the dump's own

@@ -16,8 +16,11 @@ var (
 	ErrNotVmcore = errors.New("not an ELF vmcore")
 	// ErrNotInDump means a physical address lies in no PT_LOAD.
 	ErrNotInDump = errors.New("physical address not in the dump")
-	// ErrTruncated means a PT_LOAD extends past the end of the file.
+	// ErrTruncated means the file ends before data its headers promise.
 	ErrTruncated = errors.New("dump is truncated")
+	// ErrNotRegular means a path names a FIFO, device, socket or
+	// directory: reading one can block for ever or never end.
+	ErrNotRegular = errors.New("not a regular file")
 )
 
 // FormatError is a malformed structure at a file offset.
@@ -54,9 +57,56 @@ type File struct {
 	closer io.Closer
 }
 
+// OpenRegular opens path for reading if it is a regular file (symbolic
+// links followed). The check comes before the open, since opening a FIFO
+// blocks until a writer appears, and again on the open file, in case the
+// path was swapped in between. The analyzer opens vmcores and vmlinuxes
+// with it.
+func OpenRegular(path string) (*os.File, error) {
+	if err := checkRegular(path, os.Stat); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRegular(path, func(string) (os.FileInfo, error) { return f.Stat() }); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func checkRegular(path string, stat func(string) (os.FileInfo, error)) error {
+	st, err := stat(path)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: %w (it is a %s)", path, ErrNotRegular, fileKind(st.Mode()))
+	}
+	return nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeCharDevice != 0:
+		return "character device"
+	case m&os.ModeDevice != 0:
+		return "block device"
+	}
+	return m.Type().String()
+}
+
 // Open opens a vmcore file; Close closes it.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +134,9 @@ func (f *File) Close() error {
 
 // New reads the headers and notes of a vmcore held by r (size bytes long).
 func New(r io.ReaderAt, size int64, name string) (*File, error) {
+	if err := checkHeaderSize(r, size, name); err != nil {
+		return nil, err
+	}
 	ef, err := elf.NewFile(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", name, ErrNotVmcore, err)
@@ -110,8 +163,11 @@ func New(r io.ReaderAt, size int64, name string) (*File, error) {
 			}
 			f.Loads = append(f.Loads, s)
 		case elf.PT_NOTE:
-			if p.Off+p.Filesz > uint64(size) || p.Filesz > 64<<20 {
-				return nil, fmt.Errorf("%s: %w", name, &FormatError{int64(p.Off), fmt.Sprintf("PT_NOTE of %#x bytes past the end of the file (%#x)", p.Filesz, size)})
+			if p.Filesz > 64<<20 {
+				return nil, fmt.Errorf("%s: %w", name, &FormatError{int64(p.Off), fmt.Sprintf("PT_NOTE of %#x bytes is not plausible", p.Filesz)})
+			}
+			if end := p.Off + p.Filesz; end < p.Off || end > uint64(size) {
+				return nil, fmt.Errorf("%s: %w at byte %d: the PT_NOTE needs bytes %d-%d", name, ErrTruncated, size, p.Off, end)
 			}
 			data := make([]byte, p.Filesz)
 			if _, err := r.ReadAt(data, int64(p.Off)); err != nil {

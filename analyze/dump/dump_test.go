@@ -5,10 +5,13 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kdumpkit/kdumpkit/analyze/dump/dumptest"
 
@@ -159,4 +162,51 @@ func FuzzParseNotes(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCutHeaderSaysTruncated: a copy cut inside the ELF header or the
+// program header table is a truncated vmcore, and the error says where.
+func TestCutHeaderSaysTruncated(t *testing.T) {
+	for _, c := range []*dumptest.Core{core(elf.ELFCLASS32, binary.LittleEndian), core(elf.ELFCLASS64, binary.BigEndian)} {
+		b := c.Bytes()
+		ehsize, phsize := 52, 32
+		if c.Class == elf.ELFCLASS64 {
+			ehsize, phsize = 64, 56
+		}
+		phEnd := ehsize + 3*phsize // PT_NOTE and two PT_LOADs
+		for _, n := range []int{1, 4, 10, 16, 30, ehsize - 1, ehsize, ehsize + 1, phEnd - 1} {
+			_, err := New(bytes.NewReader(b[:n]), int64(n), "cut.vmcore")
+			want := fmt.Sprintf("truncated at byte %d", n)
+			if !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "cut.vmcore") {
+				t.Errorf("%v cut at %d: err = %v, want ErrTruncated saying %q", c.Class, n, err, want)
+			}
+		}
+	}
+}
+
+// TestOpenRefusesNonRegular: a FIFO given as the vmcore would block the
+// open for ever; a directory or device is no dump either.
+func TestOpenRefusesNonRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "vmcore")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	for _, p := range []string{fifo, t.TempDir(), os.DevNull} {
+		done := make(chan error, 1)
+		go func() {
+			f, err := Open(p)
+			if err == nil {
+				f.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), p) {
+				t.Errorf("Open(%s) = %v, want ErrNotRegular naming the path", p, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Open(%s) still blocked after 5s", p)
+		}
+	}
 }
