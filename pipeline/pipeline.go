@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/kdumpkit/kdumpkit/boards"
@@ -20,8 +21,21 @@ import (
 	"github.com/kdumpkit/kdumpkit/qemu"
 )
 
-// ErrDisagree means the analyzer and the console disagree.
-var ErrDisagree = errors.New("the analyzer disagrees with the console")
+// Errors of a run.
+var (
+	// ErrDisagree means the analyzer and the console disagree.
+	ErrDisagree = errors.New("the analyzer disagrees with the console")
+	// ErrUnverified means files of the dump reached the host but the run
+	// failed or could not verify them: they are kept in the dump
+	// directory beside an UnverifiedName file that says why.
+	ErrUnverified = errors.New("dump kept unverified")
+)
+
+// UnverifiedName is the marker a failed run leaves in a dump directory
+// that holds what reached the host: plain text, one reason per line. The
+// analyzer prints it as a warning whenever it opens a vmcore beside it
+// (it spells the name itself; keep the two in step).
+const UnverifiedName = "UNVERIFIED"
 
 // Kdump is one kdump test run.
 type Kdump struct {
@@ -45,30 +59,49 @@ type Result struct {
 	Duration time.Duration
 }
 
-// Run runs the test; its error names the failing stage and why.
+// Run runs the test; its error names the failing stage and why. Whatever
+// reached the host (the 9p share's files, the raw disk's) is moved into
+// Result.Dir whatever happens after; when the run fails with files there,
+// the error wraps ErrUnverified and names the directory.
 func (k *Kdump) Run(ctx context.Context) (*Result, error) {
 	start := time.Now()
 	res := &Result{Dir: filepath.Join(k.DumpsDir, start.UTC().Format("20060102-150405"))}
-	share, disk := filepath.Join(res.Dir, ".share"), filepath.Join(res.Dir, ".disk.img")
-	if err := os.MkdirAll(share, 0o755); err != nil {
-		return nil, err
-	}
-	if err := sparseFile(disk, int64(k.Board.QEMU.Memory)+64<<20); err != nil {
-		return nil, err
-	}
-	defer os.Remove(disk)
-	defer os.RemoveAll(share)
-	logPath := filepath.Join(res.Dir, "console.log")
-	console, err := os.Create(logPath)
+	sc, err := newScratch(res.Dir, int64(k.Board.QEMU.Memory)+64<<20)
 	if err != nil {
 		return nil, err
+	}
+	truth, err := k.boot(ctx, res, sc)
+	h := bringHome(res.Dir, sc)
+	if h.any() {
+		h.problems = append(h.problems, k.verify(res.Dir, truth)...)
+	}
+	if err == nil && len(h.problems) > 0 {
+		err = fmt.Errorf("stage \"retrieve\": %s", strings.Join(h.problems, "; "))
+	}
+	if err == nil {
+		err = k.check(ctx, res, truth)
+	}
+	res.Duration = time.Since(start)
+	if err != nil {
+		return res, keep(res.Dir, h, err)
+	}
+	return res, nil
+}
+
+// boot runs QEMU through every console stage of the test and waits for
+// it to power off; QEMU has ended when it returns.
+func (k *Kdump) boot(ctx context.Context, res *Result, sc scratch) (*Truth, error) {
+	logPath := filepath.Join(res.Dir, consoleName)
+	console, err := os.Create(logPath)
+	if err != nil {
+		return ParseTruth(nil), err
 	}
 	defer console.Close()
 	var out io.Writer = console
 	if k.Verbose {
 		out = io.MultiWriter(console, k.Log)
 	}
-	run := &qemu.Run{Board: k.Board, Kernel: k.Kernel, DTB: k.DTB, Initrd: k.Initrd, Share: share, Disk: disk, Console: out,
+	run := &qemu.Run{Board: k.Board, Kernel: k.Kernel, DTB: k.DTB, Initrd: k.Initrd, Share: sc.share, Disk: sc.disk, Console: out,
 		Append: fmt.Sprintf("panic=-1 kdumpkit.mode=test kdumpkit.crash=%s", k.Crash)}
 	if k.Targets != "" {
 		run.Append += " kdumpkit.targets=" + k.Targets
@@ -76,7 +109,7 @@ func (k *Kdump) Run(ctx context.Context) (*Result, error) {
 	fmt.Fprintf(k.Log, "kdump: %s\n", run.String())
 	p, err := run.Start(ctx)
 	if err != nil {
-		return nil, err
+		return ParseTruth(nil), err
 	}
 	w := &qemu.Watcher{Stages: k.stages(), LogPath: logPath, Reached: func(r qemu.Reached) {
 		res.Stages = append(res.Stages, r)
@@ -87,30 +120,36 @@ func (k *Kdump) Run(ctx context.Context) (*Result, error) {
 		fmt.Fprintf(k.Log, "%skdump: %-22s %6.1fs  %s\n", nl, r.Stage, r.Duration.Seconds(), r.Line)
 	}}
 	if err := w.Watch(p.Output); err != nil {
+		// The board may still be writing to the share or the disk: end
+		// it before anything is moved. The watcher stopped reading, so
+		// drain the console or QEMU's output copy never finishes.
+		go io.Copy(io.Discard, p.Output)
 		p.Kill()
-		return res, err
+		p.Wait(time.Minute)
+		return ParseTruth(w.Lines()), err
 	}
 	if err := p.Wait(k.Board.Kdump.Timeouts.Poweroff.D()); err != nil {
-		return res, fmt.Errorf("stage \"powered off\": %w (full console log: %s)", err, logPath)
+		return ParseTruth(w.Lines()), fmt.Errorf("stage \"powered off\": %w (full console log: %s)", err, logPath)
 	}
-	truth := ParseTruth(w.Lines())
-	if err := k.retrieve(res.Dir, share, disk, truth); err != nil {
-		return res, fmt.Errorf("stage \"retrieve\": %w", err)
-	}
+	return ParseTruth(w.Lines()), nil
+}
+
+// check runs the analyzer on the dump and compares it with the console.
+func (k *Kdump) check(ctx context.Context, res *Result, truth *Truth) error {
 	a, err := Analyze(ctx, k.Analyzer, k.Vmlinux, filepath.Join(res.Dir, capture.VmcoreName))
 	if err != nil {
-		return res, fmt.Errorf("stage \"analyze\": %w", err)
+		return fmt.Errorf("stage \"analyze\": %w", err)
 	}
 	agreed, ds := Compare(truth, a)
-	res.Agreed, res.Duration = agreed, time.Since(start)
+	res.Agreed = agreed
 	if len(ds) > 0 {
 		msg := ""
 		for _, d := range ds {
 			msg += "\n    " + d.String()
 		}
-		return res, fmt.Errorf("stage \"compare\": %w on %d of %d facts:%s", ErrDisagree, len(ds), len(ds)+agreed, msg)
+		return fmt.Errorf("stage \"compare\": %w on %d of %d facts:%s", ErrDisagree, len(ds), len(ds)+agreed, msg)
 	}
-	return res, nil
+	return nil
 }
 
 func re(s string) *regexp.Regexp { return regexp.MustCompile(regexp.QuoteMeta(s)) }
@@ -129,49 +168,4 @@ func (k *Kdump) stages() []qemu.Stage {
 		{Name: "vmcore saved", Marker: re(capture.MarkerSaved), Fail: failCapture, Timeout: t.Capture.D()},
 		{Name: "powering off", Marker: re(capture.MarkerPowerOff), Timeout: t.Poweroff.D()},
 	}
-}
-
-// retrieve moves the saved dump into dir, from the 9p share or the raw
-// disk, verified against its manifest and the sha256 the target printed.
-func (k *Kdump) retrieve(dir, share, disk string, t *Truth) error {
-	var m *capture.Manifest
-	var err error
-	if _, serr := os.Stat(filepath.Join(share, capture.ManifestName)); serr == nil {
-		if m, err = capture.ReadManifest(share); err != nil {
-			return err
-		}
-		for _, f := range m.Files {
-			if err := os.Rename(filepath.Join(share, f.Name), filepath.Join(dir, f.Name)); err != nil {
-				return err
-			}
-		}
-		if err := os.Rename(filepath.Join(share, capture.ManifestName), filepath.Join(dir, capture.ManifestName)); err != nil {
-			return err
-		}
-	} else {
-		if _, err := capture.ExtractDisk(disk, dir); err != nil {
-			return err
-		}
-		if m, err = capture.ReadManifest(dir); err != nil {
-			return err
-		}
-	}
-	v, _ := m.File(capture.VmcoreName)
-	if v.SHA256 != t.SavedSHA256 || v.Size != t.SavedSize {
-		return fmt.Errorf("the vmcore home is %d bytes sha256 %s; the target saved %d bytes sha256 %s", v.Size, v.SHA256, t.SavedSize, t.SavedSHA256)
-	}
-	fmt.Fprintf(k.Log, "kdump: vmcore %d MiB sha256 %s… verified, from target %s, in %s\n", v.Size>>20, v.SHA256[:16], m.Target, dir)
-	return nil
-}
-
-func sparseFile(p string, size int64) error {
-	f, err := os.Create(p)
-	if err != nil {
-		return err
-	}
-	if err := f.Truncate(size); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
