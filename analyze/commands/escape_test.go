@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode"
@@ -83,4 +84,27 @@ func TestPSCommEscaped(t *testing.T) {
 	var out bytes.Buffer
 	writePS(&out, []PSEntry{{PID: 7, Comm: hostile}})
 	assertEscaped(t, "ps", out.String())
+}
+
+// TestSysShowsUnverified: sys tags DUMPFILE and --json carries the
+// pipeline's reasons.
+func TestSysShowsUnverified(t *testing.T) {
+	s := &Session{
+		Kernel:     kernel.New(flatMem{}, symbols.New(nil), nil, binary.LittleEndian, 4, nil),
+		Info:       map[string]string{},
+		Unverified: []string{"poweroff timed out"},
+	}
+	var out bytes.Buffer
+	if err := s.Run(&out, "sys"); err != nil || !strings.Contains(out.String(), "[UNVERIFIED]") {
+		t.Errorf("sys: %v\n%s", err, out.String())
+	}
+	s.JSON = true
+	out.Reset()
+	var si SysInfo
+	if err := s.Run(&out, "sys"); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out.Bytes(), &si); err != nil || len(si.Unverified) != 1 || si.Unverified[0] != "poweroff timed out" {
+		t.Errorf("sys --json: %v %+v", err, si)
+	}
 }

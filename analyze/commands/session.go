@@ -46,6 +46,9 @@ type Session struct {
 	// Partial is set when the dump file lacks data its headers promise
 	// (a truncated copy); sys marks DUMPFILE as crash does.
 	Partial bool
+	// Unverified holds the reasons of the pipeline's UNVERIFIED marker
+	// beside the vmcore (dump.UnverifiedName); sys shows them.
+	Unverified []string
 	// Machine is the dump's ELF machine, e.g. "arm".
 	Machine string
 	// JSON makes sys, ps, bt and log print JSON.

@@ -32,6 +32,9 @@ type SysInfo struct {
 	CPU         int      `json:"cpu"`
 	State       string   `json:"state,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
+	// Unverified is the pipeline's reasons for marking the dump
+	// UNVERIFIED; empty for a verified dump.
+	Unverified []string `json:"unverified,omitempty"`
 }
 
 // Sys gathers the sys fields. Each field degrades alone: without DWARF the
@@ -39,7 +42,7 @@ type SysInfo struct {
 // init_uts_ns address.
 func (s *Session) Sys() SysInfo {
 	k := s.Kernel
-	si := SysInfo{Kernel: s.KernelPath, Dumpfile: s.DumpPath, CPUs: len(k.CPUs), PID: -1, CPU: -1}
+	si := SysInfo{Kernel: s.KernelPath, Dumpfile: s.DumpPath, CPUs: len(k.CPUs), PID: -1, CPU: -1, Unverified: s.Unverified}
 	warn := func(err error) { si.Warnings = append(si.Warnings, err.Error()) }
 	if t, err := strconv.ParseInt(s.Info["CRASHTIME"], 10, 64); err == nil {
 		si.Date = time.Unix(t, 0).UTC().Format("Mon Jan _2 15:04:05 MST 2006")
@@ -246,11 +249,7 @@ func (s *Session) sys(w io.Writer, args []string) error {
 	}
 	row := func(k, v string) { fmt.Fprintf(w, "%12s: %s\n", k, escape.Text(v)) }
 	row("KERNEL", si.Kernel)
-	if s.Partial {
-		row("DUMPFILE", si.Dumpfile+"  [PARTIAL DUMP]")
-	} else {
-		row("DUMPFILE", si.Dumpfile)
-	}
+	row("DUMPFILE", si.Dumpfile+s.dumpfileMarks())
 	row("CPUS", strconv.Itoa(si.CPUs))
 	row("DATE", si.Date)
 	row("UPTIME", formatUptime(si.UptimeSec))
@@ -289,4 +288,18 @@ func writeWarning(w io.Writer, msg string) {
 // taskHeader is crash's one-line task identification.
 func taskHeader(t kernel.Task) string {
 	return fmt.Sprintf("PID: %-6d TASK: %x  CPU: %-2d  COMMAND: %q", t.PID, t.Addr, t.CPU, t.Comm)
+}
+
+// dumpfileMarks are the tags sys puts after DUMPFILE: crash's
+// [PARTIAL DUMP] for a cut file, and [UNVERIFIED] for a dump the pipeline
+// could not verify.
+func (s *Session) dumpfileMarks() string {
+	var m string
+	if s.Partial {
+		m += "  [PARTIAL DUMP]"
+	}
+	if len(s.Unverified) > 0 {
+		m += "  [UNVERIFIED]"
+	}
+	return m
 }

@@ -133,5 +133,6 @@ func Open(vmlinux, vmcore, cacheDir string, warn io.Writer) (s *Session, close f
 	for _, w := range warns {
 		s.Partial = s.Partial || errors.Is(w, dump.ErrTruncated)
 	}
+	s.Unverified = d.File.Unverified
 	return s, func() error { return errors.Join(img.Close(), d.Close()) }, nil
 }

@@ -51,6 +51,9 @@ type File struct {
 	// Warnings are problems that leave the dump partly readable, such as
 	// truncation: reads of what is present still work.
 	Warnings []error
+	// Unverified holds the reasons of an UNVERIFIED marker beside the
+	// file (Open only); each is also a warning.
+	Unverified []string
 
 	r      io.ReaderAt
 	size   int64
@@ -121,6 +124,11 @@ func Open(path string) (*File, error) {
 		return nil, err
 	}
 	d.closer = f
+	if d.Unverified, err = Unverified(path); err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.Warnings = append(unverifiedWarnings(path, d.Unverified), d.Warnings...)
 	return d, nil
 }
 

@@ -210,3 +210,43 @@ func TestOpenRefusesNonRegular(t *testing.T) {
 		}
 	}
 }
+
+// TestUnverifiedMarker: the pipeline's UNVERIFIED file beside the vmcore
+// becomes one warning per reason, "DIR is unverified: REASON", on every
+// open, and its reasons are kept for --json.
+func TestUnverifiedMarker(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "vmcore")
+	if err := os.WriteFile(p, core(elf.ELFCLASS32, binary.LittleEndian).Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if len(f.Warnings) != 0 || f.Unverified != nil {
+		t.Fatalf("no marker: warnings %v unverified %q", f.Warnings, f.Unverified)
+	}
+	reasons := "manifest mismatch: vmcore size 100, manifest says 200\npoweroff timed out after 60s\n"
+	if err := os.WriteFile(filepath.Join(dir, UnverifiedName), []byte(reasons), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // every open, not the first only
+		f, err := Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		want := []string{
+			dir + " is unverified: manifest mismatch: vmcore size 100, manifest says 200",
+			dir + " is unverified: poweroff timed out after 60s",
+		}
+		if len(f.Warnings) != 2 || f.Warnings[0].Error() != want[0] || f.Warnings[1].Error() != want[1] {
+			t.Errorf("open %d: warnings %v, want %q", i, f.Warnings, want)
+		}
+		if len(f.Unverified) != 2 {
+			t.Errorf("open %d: reasons %q", i, f.Unverified)
+		}
+	}
+}
