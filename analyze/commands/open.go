@@ -28,6 +28,10 @@ type Image struct {
 	Types   *types.Types // nil without DWARF
 	Unwind  *unwind.ARM  // nil for images without EHABI tables
 	BuildID []byte
+	// Banner is linux_banner as the file holds it, for the match check
+	// when there is no build ID to compare; BannerErr says why it is "".
+	Banner    string
+	BannerErr error
 	// file is the opened vmlinux: elf.NewFile does not close what it reads.
 	file io.Closer
 	// Warnings are reasons some abilities are missing (no DWARF...).
@@ -101,6 +105,7 @@ func imageFromELF(path string, f *elf.File) (*Image, error) {
 	if img.BuildID, err = symbols.BuildID(f); err != nil {
 		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w", path, err))
 	}
+	img.Banner, img.BannerErr = symbols.Banner(f, img.Syms)
 	if f.Machine == elf.EM_ARM {
 		if img.Unwind, err = unwind.LoadARM(f); err != nil {
 			img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: bt needs it", path, err))
@@ -144,17 +149,16 @@ type Dump interface {
 	RAMBytes() uint64
 }
 
-// NewSession checks that img describes d — same machine, same BUILD-ID —
+// NewSession checks that img describes d — same machine, same BUILD-ID
+// or linux_banner (checkMatch) —
 // and returns a session whose context is the panic task. printk may be nil.
 func NewSession(img *Image, d Dump, printk func() ([]LogRecord, error), warn io.Writer) (*Session, error) {
 	if img.Machine != d.Machine() {
 		return nil, fmt.Errorf("%w: vmlinux %s is %v, vmcore %s is %v", ErrMachineMismatch, img.Path, img.Machine, d.Path(), d.Machine())
 	}
 	info := d.VMCOREINFO()
-	if img.BuildID != nil {
-		if err := symbols.CheckBuildID(img.BuildID, info["BUILD-ID"]); err != nil {
-			return nil, fmt.Errorf("%s and %s: %w", img.Path, d.Path(), err)
-		}
+	if err := checkMatch(img, d, warn); err != nil {
+		return nil, err
 	}
 	for _, w := range img.Warnings {
 		writeWarning(warn, w.Error())
