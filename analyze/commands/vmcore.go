@@ -80,7 +80,7 @@ func (v *Vmcore) RAMBytes() uint64 { return v.File.RAMBytes() }
 // Printk returns a reader of the dump's kernel log (analyze/printk, from
 // VMCOREINFO alone), reading the ring once and keeping the records.
 // Records the ring could not give are reported as one error beside the
-// records that were read.
+// records that were read, counting the records missing (printk.Log.Summary).
 func (v *Vmcore) Printk() func() ([]LogRecord, error) {
 	var once sync.Once
 	var recs []LogRecord
@@ -95,8 +95,8 @@ func (v *Vmcore) Printk() func() ([]LogRecord, error) {
 			for _, r := range log.Records {
 				recs = append(recs, LogRecord{Seq: r.Seq, TimeNS: r.TimeNS, Level: r.Level, Text: r.Text})
 			}
-			if len(log.Warnings) > 0 {
-				err = fmt.Errorf("%d record problem(s), first: %s", len(log.Warnings), log.Warnings[0])
+			if sum := log.Summary(); sum != "" {
+				err = errors.New(sum)
 			}
 		})
 		return recs, err

@@ -43,8 +43,68 @@ type Record struct {
 type Log struct {
 	Records []Record
 	// Warnings name records skipped as unreadable or inconsistent (a
-	// record being written when the kernel crashed, say).
+	// record being written when the kernel crashed, say), then each Gap.
 	Warnings []string
+	// Gaps are the runs of sequence numbers missing between records read:
+	// the true count of records lost, whatever the reason (a descriptor
+	// too damaged to name its record gives no warning of its own).
+	Gaps []Gap
+}
+
+// Gap is a run of missing sequence numbers: After and Before are the
+// records read on either side.
+type Gap struct {
+	After, Before uint64
+}
+
+// Missing is the number of records in the gap.
+func (g Gap) Missing() uint64 { return g.Before - g.After - 1 }
+
+func (g Gap) String() string {
+	return fmt.Sprintf("%d records missing between seq %d and %d", g.Missing(), g.After, g.Before)
+}
+
+// Missing is the number of records lost inside the log read.
+func (l *Log) Missing() uint64 {
+	var n uint64
+	for _, g := range l.Gaps {
+		n += g.Missing()
+	}
+	return n
+}
+
+// Summary is one line for the records the log lacks, "" when it lacks
+// none: the records missing, by gap, then the unreadable ones.
+func (l *Log) Summary() string {
+	var parts []string
+	if n := l.Missing(); n > 0 {
+		var gs []string
+		for i, g := range l.Gaps {
+			if i == 5 {
+				gs = append(gs, fmt.Sprintf("and %d more gaps", len(l.Gaps)-i))
+				break
+			}
+			gs = append(gs, fmt.Sprintf("%d between seq %d and %d", g.Missing(), g.After, g.Before))
+		}
+		parts = append(parts, fmt.Sprintf("%d records missing (%s)", n, strings.Join(gs, ", ")))
+	}
+	if n := len(l.Warnings) - len(l.Gaps); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d record problem(s), first: %s", n, l.Warnings[0]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// findGaps adds a Gap and its warning for each jump in the sequence
+// numbers of the records, which must be sorted by Seq.
+func (l *Log) findGaps() {
+	for i := 1; i < len(l.Records); i++ {
+		prev, cur := l.Records[i-1].Seq, l.Records[i].Seq
+		if cur > prev+1 {
+			g := Gap{After: prev, Before: cur}
+			l.Gaps = append(l.Gaps, g)
+			l.Warnings = append(l.Warnings, g.String())
+		}
+	}
 }
 
 // Read reads the kernel log: the lockless ring when VMCOREINFO has
@@ -52,7 +112,11 @@ type Log struct {
 func Read(m Memory, bo binary.ByteOrder, ptrSize int, info *vmcoreinfo.Info) (*Log, error) {
 	r := &reader{m: m, bo: bo, ptr: ptrSize, info: info}
 	if _, err := info.Symbol("prb"); err == nil {
-		return r.ring()
+		log, err := r.ring()
+		if err == nil {
+			log.findGaps()
+		}
+		return log, err
 	}
 	if _, err := info.Symbol("log_buf"); err == nil {
 		return r.legacy()

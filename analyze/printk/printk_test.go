@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,9 +223,13 @@ func FuzzRing(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := &flat{base: 0x80000000, b: b}
 		l, err := Read(m, binary.LittleEndian, 4, info)
-		if err == nil && len(l.Records) > 1<<24 {
+		if err != nil {
+			return
+		}
+		if len(l.Records) > 1<<24 {
 			t.Fatal("more records than descriptors")
 		}
+		checkGaps(t, l)
 	})
 }
 
@@ -291,5 +296,55 @@ func BenchmarkReferenceRing(b *testing.B) {
 		if _, err := Read(m, d.ByteOrder, 4, m.Info); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestDamagedDescriptorsCounted: descriptors too damaged to name their
+// record (state_var holds another id) dropped records with no warning;
+// the gap in sequence numbers counts every one of them.
+func TestDamagedDescriptorsCounted(t *testing.T) {
+	r := newRing32()
+	for id := uint32(0); id < 8; id++ {
+		r.add(id, descFinalized, uint64(id), 6, fmt.Sprintf("rec %d", id))
+	}
+	for _, id := range []uint32{2, 3, 4, 5} {
+		binary.LittleEndian.PutUint32(r.mem.b[0x100+id*12:], descFinalized<<30|0x3ffff) // id scrambled
+	}
+	binary.LittleEndian.PutUint32(r.mem.b[0x800+6*12:], 99) // the block of id 6 (after six 12-byte blocks) claims id 99
+	l := read(t, r)
+	if got := texts(l); got != "rec 0|rec 1|rec 7" {
+		t.Fatalf("records %q", got)
+	}
+	if l.Missing() != 5 || len(l.Gaps) != 1 || l.Gaps[0] != (Gap{After: 1, Before: 7}) {
+		t.Errorf("missing %d, gaps %+v; want 5 missing between seq 1 and 7", l.Missing(), l.Gaps)
+	}
+	want := "5 records missing between seq 1 and 7"
+	if !slices.Contains(l.Warnings, want) {
+		t.Errorf("warnings %q, want %q", l.Warnings, want)
+	}
+	if sum := l.Summary(); !strings.HasPrefix(sum, "5 records missing (5 between seq 1 and 7); 1 record problem(s), first: record id 0x6") {
+		t.Errorf("summary %q", sum)
+	}
+}
+
+// checkGaps: the records read plus the records missing span exactly the
+// sequence numbers from the first record to the last.
+func checkGaps(t *testing.T, l *Log) {
+	t.Helper()
+	if len(l.Records) == 0 {
+		return
+	}
+	distinct := uint64(1)
+	for i := 1; i < len(l.Records); i++ {
+		if l.Records[i].Seq < l.Records[i-1].Seq {
+			t.Fatalf("records not sorted by seq at %d", i)
+		}
+		if l.Records[i].Seq != l.Records[i-1].Seq {
+			distinct++
+		}
+	}
+	span := l.Records[len(l.Records)-1].Seq - l.Records[0].Seq + 1
+	if distinct+l.Missing() != span {
+		t.Fatalf("%d distinct seqs + %d missing != span %d (gaps %+v)", distinct, l.Missing(), span, l.Gaps)
 	}
 }
