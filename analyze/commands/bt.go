@@ -90,21 +90,15 @@ func isSVCEntry(fn string) bool {
 }
 
 func (s *Session) prstatusRegs(t kernel.Task) []uint32 {
-	for cpu, a := range s.Kernel.ActiveTasks() {
-		if a != t.Addr {
-			continue
-		}
-		for _, c := range s.Kernel.CPUs {
-			if c.CPU == cpu && len(c.Regs) >= 17 {
-				r := make([]uint32, 17)
-				for i := range r {
-					r[i] = uint32(c.Regs[i])
-				}
-				return r
-			}
-		}
+	c, ok := s.Kernel.CPUOf(t)
+	if !ok || len(c.Regs) < 17 {
+		return nil
 	}
-	return nil
+	r := make([]uint32, 17)
+	for i := range r {
+		r[i] = uint32(c.Regs[i])
+	}
+	return r
 }
 
 func (s *Session) stackWords(from, to uint32) []uint32 {
@@ -202,6 +196,9 @@ func (s *Session) btTargets(all bool, sel []string) ([]kernel.Task, error) {
 
 func writeBT(w io.Writer, b BT) {
 	fmt.Fprintf(w, "PID: %-6d TASK: %x  CPU: %-2d  COMMAND: %q\n", b.PID, b.Task, b.CPU, b.Command)
+	if b.Start == "cpu_context" {
+		fmt.Fprintln(w, "    (registers from the task's saved cpu_context: not the crash registers)")
+	}
 	for _, f := range b.Frames {
 		fmt.Fprintf(w, "%3s [%08x] %s at %08x\n", "#"+strconv.Itoa(f.N), f.SP, f.Function, f.PC)
 		if len(f.Words) > 0 {

@@ -37,21 +37,16 @@ func (k *Kernel) threadSize() uint64 {
 }
 
 // Registers returns frame-0 registers of a task: from the CPU note when the
-// task was running on a dumped CPU, else from thread_info.cpu_context,
+// task was running on a dumped CPU (CPUOf), else from thread_info.cpu_context,
 // which __switch_to filled (r4–r9, sl, fp, sp and the return address into
 // __schedule as pc; ARM, 6.1).
 func (k *Kernel) Registers(t Task) (unwind.ARMRegs, string, error) {
 	var regs unwind.ARMRegs
-	for cpu, addr := range k.ActiveTasks() {
-		if addr != t.Addr {
-			continue
+	if st, ok := k.CPUOf(t); ok && len(st.Regs) >= 16 {
+		for i := 0; i < 16; i++ {
+			regs[i] = uint32(st.Regs[i])
 		}
-		if st, ok := k.cpuState(cpu); ok && len(st.Regs) >= 16 {
-			for i := 0; i < 16; i++ {
-				regs[i] = uint32(st.Regs[i])
-			}
-			return regs, "NT_PRSTATUS", nil
-		}
+		return regs, "NT_PRSTATUS", nil
 	}
 	base, err := k.off("struct task_struct", "thread_info.cpu_context")
 	if err != nil {

@@ -139,13 +139,40 @@ func (k *Kernel) TaskByAddr(addr uint64) (Task, error) {
 	return Task{}, fmt.Errorf("no task at %#x", addr)
 }
 
-// ActiveTasks maps each dumped CPU to the task running on it.
+// ActiveTasks maps each dumped CPU to the task running on it: its
+// runqueue's curr or, when that is unreadable, the task with the PID of
+// the CPU's NT_PRSTATUS (see CPUOf).
 func (k *Kernel) ActiveTasks() map[int]uint64 {
 	out := map[int]uint64{}
 	for _, c := range k.CPUs {
 		if a, err := k.ActiveTask(c.CPU); err == nil {
 			out[c.CPU] = a
+		} else if k.pidNamesTask(c.PID) {
+			if t, err := k.TaskByPID(c.PID); err == nil {
+				out[c.CPU] = t.Addr
+			}
 		}
 	}
 	return out
 }
+
+// CPUOf returns the dumped CPU that task t was running on at crash time,
+// whose NT_PRSTATUS holds its registers: the CPU whose runqueue's curr is
+// t or, when that runqueue is unreadable, the CPU whose note names t's
+// PID. The per-CPU runqueues sit high in RAM (memblock allocates the
+// per-CPU areas top-down), so a dump cut in half loses them while the
+// notes survive: without the PID rule the panic task fell back to its
+// stale cpu_context and bt showed __schedule instead of the crash.
+func (k *Kernel) CPUOf(t Task) (CPUState, bool) {
+	for _, c := range k.CPUs {
+		a, err := k.ActiveTask(c.CPU)
+		if err == nil && a == t.Addr || err != nil && c.PID == t.PID && k.pidNamesTask(c.PID) {
+			return c, true
+		}
+	}
+	return CPUState{}, false
+}
+
+// pidNamesTask reports whether a note's PID identifies one task: PID 0 is
+// every CPU's idle task, so it does only when one CPU was dumped.
+func (k *Kernel) pidNamesTask(pid int) bool { return pid != 0 || len(k.CPUs) == 1 }

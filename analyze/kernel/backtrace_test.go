@@ -1,0 +1,43 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+func noteRegs(pc uint64) []uint64 {
+	r := make([]uint64, 18)
+	for i := range r {
+		r[i] = uint64(0x1000 + i)
+	}
+	r[15] = pc
+	return r
+}
+
+// TestRegistersFromNoteWhenRunqueueUnreadable: on a dump cut in half the
+// runqueues are gone but the CPU note is not; the task it names must get
+// the crash registers, not its stale cpu_context.
+func TestRegistersFromNoteWhenRunqueueUnreadable(t *testing.T) {
+	k := New(wordMem{}, nil, nil, binary.LittleEndian, 4, []CPUState{{CPU: 0, PID: 42, Regs: noteRegs(0x80123456)}})
+	regs, src, err := k.Registers(Task{PID: 42, Addr: 0xc1000000})
+	if err != nil || src != "NT_PRSTATUS" || regs[15] != 0x80123456 || regs[4] != 0x1004 {
+		t.Errorf("Registers = %#x, %q, %v; want the NT_PRSTATUS registers", regs, src, err)
+	}
+	if c, ok := k.CPUOf(Task{PID: 43}); ok {
+		t.Errorf("CPUOf(PID 43) = CPU %d, want none", c.CPU)
+	}
+}
+
+// TestIdlePIDNamesNoCPU: PID 0 is every CPU's idle task, so with two
+// CPUs a note's PID 0 names no task in particular.
+func TestIdlePIDNamesNoCPU(t *testing.T) {
+	cpus := []CPUState{{CPU: 0, PID: 0, Regs: noteRegs(1)}, {CPU: 1, PID: 0, Regs: noteRegs(2)}}
+	k := New(wordMem{}, nil, nil, binary.LittleEndian, 4, cpus)
+	if c, ok := k.CPUOf(Task{PID: 0, Addr: 0xc2000000}); ok {
+		t.Errorf("CPUOf(idle task) = CPU %d with two CPUs, want none", c.CPU)
+	}
+	one := New(wordMem{}, nil, nil, binary.LittleEndian, 4, cpus[:1])
+	if _, ok := one.CPUOf(Task{PID: 0}); !ok {
+		t.Error("one CPU with PID 0: its note is the idle task's")
+	}
+}
