@@ -2,7 +2,6 @@ package downloads
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,6 +39,23 @@ type Fetcher struct {
 	// written every LogEvery.
 	Progress bool
 	LogEvery time.Duration
+	// IdleTimeout and IdleBytes: a source that sends fewer than IdleBytes
+	// in any IdleTimeout is given up (0: DefaultIdleTimeout and
+	// DefaultIdleBytes), so FetchFirst moves on to the next one.
+	IdleTimeout time.Duration
+	IdleBytes   int64
+}
+
+// idleWatch starts the stall detector for one request to what.
+func (f *Fetcher) idleWatch(ctx context.Context, what string) *idleWatch {
+	idle, min := f.IdleTimeout, f.IdleBytes
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	if min <= 0 {
+		min = DefaultIdleBytes
+	}
+	return newIdleWatch(ctx, idle, min, what)
 }
 
 // DefaultDir is the download cache shared by every kdumpkit checkout.
@@ -81,7 +97,7 @@ func (f *Fetcher) Fetch(ctx context.Context, s Spec) (string, error) {
 		if err == nil && u.Scheme == "file" {
 			p = u.Path
 		}
-		return p, verifyFile(p, want, s.URL, false)
+		return p, verifyFile(ctx, p, want, s.URL, false)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", fmt.Errorf("%s: unsupported scheme %q, want http, https or file", s.URL, u.Scheme)
@@ -98,7 +114,7 @@ func (f *Fetcher) Fetch(ctx context.Context, s Spec) (string, error) {
 	if err := f.get(ctx, s.URL, part); err != nil {
 		return "", err
 	}
-	if err := verifyFile(part, want, s.URL, true); err != nil {
+	if err := verifyFile(ctx, part, want, s.URL, true); err != nil {
 		return "", err
 	}
 	if err := os.Rename(part, final); err != nil {
@@ -131,7 +147,8 @@ func (f *Fetcher) expectedHash(ctx context.Context, s Spec) (string, error) {
 	return lookupChecksum(data, name, s.Checksums)
 }
 
-// readSmall reads a checksum file (≤ 4 MiB) by URL or path.
+// readSmall reads a checksum file by URL or path, at most MaxChecksumFile
+// bytes either way, giving up on a server that stalls.
 func (f *Fetcher) readSmall(ctx context.Context, loc string) ([]byte, error) {
 	u, err := url.Parse(loc)
 	if err != nil || u.Scheme == "" || u.Scheme == "file" {
@@ -139,30 +156,39 @@ func (f *Fetcher) readSmall(ctx context.Context, loc string) ([]byte, error) {
 		if err == nil && u.Scheme == "file" {
 			p = u.Path
 		}
-		return os.ReadFile(p)
+		return readLocal(p, MaxChecksumFile)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
+	w := f.idleWatch(ctx, loc)
+	defer w.stop()
+	req, err := http.NewRequestWithContext(w.ctx, http.MethodGet, loc, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := f.client().Do(req)
 	if err != nil {
-		return nil, err
+		return nil, w.err(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s: HTTP %s", loc, resp.Status)
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if resp.ContentLength > MaxChecksumFile {
+		return nil, fmt.Errorf("%s: %w: Content-Length %d, at most %d", loc, ErrTooLarge, resp.ContentLength, MaxChecksumFile)
+	}
+	data, err := readLimited(idleReader{resp.Body, w}, MaxChecksumFile, loc)
+	return data, w.err(err)
 }
 
-// get downloads url into part, resuming what an earlier cut left there.
+// get downloads url into part, resuming what an earlier cut left there,
+// and gives up when no byte arrives for the idle timeout.
 func (f *Fetcher) get(ctx context.Context, rawURL, part string) error {
 	req, err := grab.NewRequest(part, rawURL)
 	if err != nil {
 		return err
 	}
-	req = req.WithContext(ctx)
+	w := f.idleWatch(ctx, rawURL)
+	defer w.stop()
+	req = req.WithContext(w.ctx)
 	c := grab.NewClient()
 	c.HTTPClient = f.client()
 	c.UserAgent = "kdumpkit"
@@ -170,12 +196,16 @@ func (f *Fetcher) get(ctx context.Context, rawURL, part string) error {
 	if resp.DidResume {
 		f.logf("download: %s: resuming at %d bytes", rawURL, resp.BytesComplete())
 	}
-	f.watch(resp, rawURL)
+	f.watch(resp, rawURL, w)
 	if err := resp.Err(); err != nil {
 		var sc grab.StatusCodeError
 		if errors.As(err, &sc) {
 			os.Remove(part)
 			return fmt.Errorf("%s: HTTP %d %s", rawURL, int(sc), http.StatusText(int(sc)))
+		}
+		if idle := w.err(nil); idle != nil {
+			f.logf("download: %s: giving up on this source: %v", rawURL, idle)
+			return fmt.Errorf("%w (partial file kept for resume: %s)", idle, part)
 		}
 		return fmt.Errorf("%s: %w (partial file kept for resume: %s)", rawURL, err, part)
 	}
@@ -184,8 +214,8 @@ func (f *Fetcher) get(ctx context.Context, rawURL, part string) error {
 
 // verifyFile hashes p; on a mismatch it deletes p when owned (a download,
 // never a user's file) and names both hashes.
-func verifyFile(p, want, from string, owned bool) error {
-	got, err := hashFile(p)
+func verifyFile(ctx context.Context, p, want, from string, owned bool) error {
+	got, err := hashFile(ctx, p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", from, err)
 	}
@@ -196,19 +226,6 @@ func verifyFile(p, want, from string, owned bool) error {
 		return fmt.Errorf("%s: %w: got %s, want %s", from, ErrHashMismatch, got, want)
 	}
 	return nil
-}
-
-func hashFile(p string) (string, error) {
-	fh, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // A stamp beside a verified file records its hash, size and mtime so a

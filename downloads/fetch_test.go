@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -217,14 +218,240 @@ func TestParseChecksums(t *testing.T) {
 	}
 }
 
+// TestChecksumsExactNameWins: a path's base-name alias never replaces
+// the hash of a line that lists that name itself, whatever the order, and
+// a path ending in "/" gives no empty name.
+func TestChecksumsExactNameWins(t *testing.T) {
+	a, b := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	for _, text := range []string{
+		a + "  x.tar.bz2\n" + b + "  out/x.tar.bz2\n",
+		b + "  out/x.tar.bz2\n" + a + "  x.tar.bz2\n",
+	} {
+		m := ParseChecksums([]byte(text + b + "  dir/\n"))
+		if m["x.tar.bz2"] != a || m["out/x.tar.bz2"] != b {
+			t.Errorf("%q → %v", text, m)
+		}
+		if _, ok := m[""]; ok {
+			t.Errorf("an empty name from %q", "dir/")
+		}
+	}
+}
+
+// FuzzParseChecksums: every name the parser returns is backed by the
+// input, with the hash of the right line. The old invariant (64 characters
+// and a name) held by construction and could not fail.
 func FuzzParseChecksums(f *testing.F) {
-	f.Add([]byte(strings.Repeat("a", 64) + "  linux.tar.xz\n"))
+	a, b := strings.Repeat("a", 64), strings.Repeat("B", 64)
+	f.Add([]byte(a + "  linux.tar.xz\n"))
 	f.Add([]byte("-----BEGIN PGP SIGNED MESSAGE-----\n- " + strings.Repeat("0", 64) + " *x\n"))
+	f.Add([]byte(a + "  x.tar.bz2\n" + b + "  out/x.tar.bz2\n" + b + "  dir/\n" + a + "  *\n"))
+	f.Add([]byte(a + "  a\u00a0b\n" + b + " \t x\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for name, h := range ParseChecksums(data) {
-			if len(h) != 64 || name == "" {
-				t.Fatalf("%q → %q", name, h)
+		got := ParseChecksums(data)
+		lines := oracleLines(data)
+		for name, h := range got {
+			if _, err := hex.DecodeString(h); err != nil || len(h) != 64 || strings.ToLower(h) != h {
+				t.Fatalf("%q → %q: not 64 lower-case hex digits", name, h)
+			}
+			if want, ok := lastLine(lines, func(n string) bool { return n == name }); ok {
+				if h != want {
+					t.Fatalf("%q → %s, its last line says %s", name, h, want)
+				}
+				continue
+			}
+			if want, ok := lastLine(lines, func(n string) bool { return strings.HasSuffix(n, "/"+name) }); !ok || h != want {
+				t.Fatalf("%q → %s: no line lists it or a path ending in it with that hash", name, h)
+			}
+		}
+		if len(data) < 1<<20 { // longer lines stop the scanner
+			for _, l := range lines {
+				if _, ok := got[l[1]]; !ok {
+					t.Fatalf("line %q lost", l)
+				}
 			}
 		}
 	})
+}
+
+// oracleLines restates the sha256sum format independently of the parser:
+// [hash, name] for each line of two fields whose first is 64 hex digits.
+func oracleLines(data []byte) [][2]string {
+	var out [][2]string
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(l), "- "))
+		if len(f) != 2 || len(f[0]) != 64 || strings.Trim(strings.ToLower(f[0]), "0123456789abcdef") != "" {
+			continue
+		}
+		if name := strings.TrimPrefix(f[1], "*"); name != "" {
+			out = append(out, [2]string{strings.ToLower(f[0]), name})
+		}
+	}
+	return out
+}
+
+func lastLine(lines [][2]string, match func(string) bool) (string, bool) {
+	h, ok := "", false
+	for _, l := range lines {
+		if match(l[1]) {
+			h, ok = l[0], true
+		}
+	}
+	return h, ok
+}
+
+// TestLocalChecksumsBounded: a local checksum file is read like an HTTP
+// body, bounded, and refused by name when it is not a regular file or is
+// too large (a /dev/zero checksum file once ran the process out of memory).
+func TestLocalChecksumsBounded(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "huge.sha256")
+	if err := os.WriteFile(big, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Truncate(big, MaxChecksumFile+1)
+	fifo := filepath.Join(dir, "fifo.sha256")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, checksums string
+		want            error
+	}{
+		{"device", "/dev/zero", ErrNotRegular},
+		{"fifo", fifo, ErrNotRegular},
+		{"too large", big, ErrTooLarge},
+		{"too large as file URL", "file://" + big, ErrTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _ := fetcher(t)
+			err := within(t, 10*time.Second, func() error {
+				_, err := f.Fetch(context.Background(), Spec{URL: "http://127.0.0.1:1/linux.tar.xz", Checksums: tc.checksums})
+				return err
+			})
+			name := strings.TrimPrefix(tc.checksums, "file://")
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), name) {
+				t.Errorf("err = %v, want %v naming %s", err, tc.want, name)
+			}
+		})
+	}
+}
+
+// TestRemoteChecksumsBounded: an HTTP checksum file over the limit is
+// refused, not cut short and then searched.
+func TestRemoteChecksumsBounded(t *testing.T) {
+	line := []byte(sum(payload) + "  linux.tar.xz\n")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// No Content-Length: only the read limit can stop it.
+		w.(http.Flusher).Flush()
+		filler := bytes.Repeat([]byte("#\n"), 64<<10)
+		for n := 0; n <= MaxChecksumFile; n += len(filler) {
+			w.Write(filler)
+		}
+		w.Write(line)
+	}))
+	t.Cleanup(srv.Close)
+	f, _ := fetcher(t)
+	_, err := f.Fetch(context.Background(), Spec{URL: srv.URL + "/linux.tar.xz", Checksums: srv.URL + "/sha256sums"})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), srv.URL+"/sha256sums") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestLocalSourceMustBeRegular: url = "/dev/zero" once hashed for ever.
+func TestLocalSourceMustBeRegular(t *testing.T) {
+	f, _ := fetcher(t)
+	for _, u := range []string{"/dev/zero", "file:///dev/zero", t.TempDir()} {
+		err := within(t, 10*time.Second, func() error {
+			_, err := f.Fetch(context.Background(), Spec{URL: u, SHA256: sum(payload)})
+			return err
+		})
+		if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), u) {
+			t.Errorf("%s: err = %v", u, err)
+		}
+	}
+}
+
+// TestHashHonoursContext: a cancelled run stops hashing a large local file
+// at once instead of reading it to the end.
+func TestHashHonoursContext(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.tar.xz")
+	os.WriteFile(big, nil, 0o644)
+	os.Truncate(big, 4<<30) // sparse: reading it costs CPU, not disk
+	f, _ := fetcher(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	_, err := f.Fetch(ctx, Spec{URL: big, SHA256: sum(payload)})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("a cancelled hash took %v", d)
+	}
+}
+
+// TestStalledSourceFallsBack: a server that drips a byte a second, or
+// sends nothing at all, is given up after the idle timeout, the log names
+// it, and the next source is used.
+func TestStalledSourceFallsBack(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/drip/linux.tar.xz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(payload)))
+		w.WriteHeader(http.StatusOK)
+		for i := 0; r.Context().Err() == nil && i < len(payload); i++ {
+			w.Write(payload[i : i+1])
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+			case <-time.After(time.Second / 2):
+			}
+		}
+	})
+	mux.HandleFunc("/silent/", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	local := filepath.Join(t.TempDir(), "linux.tar.xz")
+	os.WriteFile(local, payload, 0o644)
+	for _, tc := range []struct{ name, url, checksums string }{
+		{"dripping body", srv.URL + "/drip/linux.tar.xz", ""},
+		{"silent server", srv.URL + "/silent/linux.tar.xz", ""},
+		{"silent checksum file", srv.URL + "/drip/linux.tar.xz", srv.URL + "/silent/sha256sums"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, log := fetcher(t)
+			f.IdleTimeout = time.Second
+			first := Spec{URL: tc.url, SHA256: sum(payload)}
+			if tc.checksums != "" {
+				first = Spec{URL: tc.url, Checksums: tc.checksums}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			start := time.Now()
+			p, i, err := f.FetchFirst(ctx, []Spec{first, {URL: local, SHA256: sum(payload)}})
+			if err != nil || i != 1 || p != local {
+				t.Fatalf("FetchFirst = %q, %d, %v\n%s", p, i, err, log)
+			}
+			if d := time.Since(start); d > 8*time.Second {
+				t.Errorf("fallback took %v with a 1s idle timeout", d)
+			}
+			if !strings.Contains(log.String(), "source 1 ("+tc.url+") failed") || !strings.Contains(log.String(), "stalled") {
+				t.Errorf("log does not name the stalled source:\n%s", log)
+			}
+		})
+	}
+}
+
+// within runs fn and fails the test if it has not returned after d, so a
+// read that blocks for ever fails instead of hanging the package's tests.
+func within(t *testing.T, d time.Duration, fn func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("still running after %v", d)
+		return nil
+	}
 }

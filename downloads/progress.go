@@ -10,7 +10,8 @@ import (
 
 // watch reports a transfer until it ends: a bar on a terminal, else a
 // line every LogEvery (CI logs and pipes want lines, not carriage returns).
-func (f *Fetcher) watch(resp *grab.Response, name string) {
+// Each poll that finds new bytes tells the idle watch.
+func (f *Fetcher) watch(resp *grab.Response, name string, idle *idleWatch) {
 	every := f.LogEvery
 	if every <= 0 {
 		every = 5 * time.Second
@@ -20,8 +21,10 @@ func (f *Fetcher) watch(resp *grab.Response, name string) {
 		bar = progressbar.DefaultBytes(resp.Size(), name)
 		every = 200 * time.Millisecond
 	}
-	t := time.NewTicker(every)
+	poll := min(200*time.Millisecond, idle.idle/4)
+	t := time.NewTicker(poll)
 	defer t.Stop()
+	lastLog, lastBytes := time.Now(), resp.BytesComplete()
 	for {
 		select {
 		case <-resp.Done:
@@ -30,7 +33,14 @@ func (f *Fetcher) watch(resp *grab.Response, name string) {
 				bar.Finish()
 			}
 			return
-		case <-t.C:
+		case now := <-t.C:
+			n := resp.BytesComplete()
+			idle.progress(n - lastBytes)
+			lastBytes = n
+			if now.Sub(lastLog) < every {
+				continue
+			}
+			lastLog = now
 			if bar != nil {
 				bar.Set64(resp.BytesComplete())
 				continue
