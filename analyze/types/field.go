@@ -241,6 +241,17 @@ func (t *Types) fieldAt(typeOff dwarf.Offset, path string) (Field, error) {
 			if d.tag != dwarf.TagArrayType {
 				return Field{}, fmt.Errorf("%s is not an array", name)
 			}
+			dims, err := t.arrayDims(d)
+			if err != nil {
+				return Field{}, err
+			}
+			count := int64(0)
+			if len(dims) > 0 {
+				count = dims[0]
+			}
+			if err := checkIndex(name, i, count); err != nil {
+				return Field{}, err
+			}
 			es, err := t.sizeOf(d.typ)
 			if err != nil {
 				return Field{}, err

@@ -56,6 +56,9 @@ func MemberOf(t dwarf.Type, path string) (Member, error) {
 			if !ok {
 				return Member{}, fmt.Errorf("member %q: %s is not an array", path, name)
 			}
+			if err := checkIndex(name, i, at.Count); err != nil {
+				return Member{}, fmt.Errorf("member %q: %w", path, err)
+			}
 			m.Type = at.Type
 			m.Offset += i * at.Type.Size()
 		}
@@ -71,6 +74,20 @@ func bitOffset(f *dwarf.StructField) int64 {
 	}
 	// DWARF 2/3 bit_offset counts from the most significant bit.
 	return f.ByteSize*8 - f.BitOffset - f.BitSize
+}
+
+// maxFlexIndex bounds an index into a flexible array member, whose
+// length DWARF does not give.
+const maxFlexIndex = 1 << 24
+
+// checkIndex refuses an index outside an array of count elements (count
+// ≤ 0: a flexible array member): past the end it would name memory that
+// belongs to something else.
+func checkIndex(name string, i, count int64) error {
+	if i < 0 || (count > 0 && i >= count) || (count <= 0 && i >= maxFlexIndex) {
+		return fmt.Errorf("%w: index %d of %s[%d]", ErrIndex, i, name, max(count, 0))
+	}
+	return nil
 }
 
 func splitIndex(part string) (string, []int64, error) {

@@ -18,6 +18,8 @@ var (
 	ErrNoDWARF = errors.New("no DWARF debug info")
 	// ErrNotFound means no type, variable or member has the name asked for.
 	ErrNotFound = errors.New("not found in DWARF")
+	// ErrIndex means a member path indexes an array out of its bounds.
+	ErrIndex = errors.New("array index out of bounds")
 )
 
 type kindName struct {
