@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -243,17 +242,13 @@ func readConfig(path string) (*kernelcfg.Config, error) {
 }
 
 func (b *Build) compile(ctx context.Context, obj string) error {
-	jobs := b.Jobs
-	if jobs == 0 {
-		jobs = runtime.NumCPU()
-	}
 	targets := []string{b.Board.Kernel.Image, "vmlinux"}
 	if dtb := b.Board.Kernel.DTB; dtb != "" {
 		targets = append(targets, dtbTarget(b.Tree.Dir, b.Board.KernelSrcArch(), dtb))
 	}
-	fmt.Fprintf(b.Log, "kernel: make -j%d %s in %s (several minutes cold)\n", jobs, strings.Join(targets, " "), obj)
+	fmt.Fprintf(b.Log, "kernel: make -j%d %s in %s (several minutes cold)\n", b.jobs(), strings.Join(targets, " "), obj)
 	t := time.Now()
-	if err := b.make(ctx, obj, append([]string{fmt.Sprintf("-j%d", jobs)}, targets...)...); err != nil {
+	if err := b.make(ctx, obj, targets...); err != nil {
 		return err
 	}
 	fmt.Fprintf(b.Log, "kernel: built in %s\n", time.Since(t).Round(time.Second))

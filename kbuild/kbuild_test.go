@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -194,5 +196,61 @@ func TestRejectedFragmentKeepsTheWarmTree(t *testing.T) {
 	}
 	if n := len(makeRuns(t, count)); n != 4 {
 		t.Errorf("%d make runs, want the first build's 4 only", n)
+	}
+}
+
+// TestBoardValueNeverRunsAsMake: a defconfig, image or dtb that make would
+// read as an option, an assignment or a function call never reaches make,
+// even on a Board built in code without the loader's checks.
+func TestBoardValueNeverRunsAsMake(t *testing.T) {
+	proof := filepath.Join(t.TempDir(), "ran")
+	for _, tc := range []struct {
+		field string
+		set   func(*boards.Kernel, string)
+	}{
+		{"defconfig", func(k *boards.Kernel, v string) { k.Defconfig = v }},
+		{"image", func(k *boards.Kernel, v string) { k.Image = v }},
+		{"dtb", func(k *boards.Kernel, v string) { k.DTB = v }},
+	} {
+		for _, v := range []string{"--eval=$(shell touch " + proof + ")", "X=$(shell touch " + proof + ")", "-B"} {
+			board := fakeBoard(t, "CONFIG_KEXEC=y\n")
+			tc.set(&board.Kernel, v)
+			b := &Build{Board: board, Tree: fakeTree(t), Toolchain: &toolchain.Toolchain{CrossCompile: "none-"},
+				CacheDir: t.TempDir(), OutDir: t.TempDir(), Log: &bytes.Buffer{}}
+			_, err := b.Run(context.Background())
+			if !errors.Is(err, ErrBadMakeArg) || !strings.Contains(err.Error(), strconv.Quote(v)) {
+				t.Errorf("%s %q: err = %v", tc.field, v, err)
+			}
+			if _, err := os.Stat(proof); err == nil {
+				t.Fatalf("%s %q ran a command through make", tc.field, v)
+			}
+		}
+	}
+}
+
+// TestMakeArgsEndOptions: every variable and target comes after "--", so
+// make reads none of them as an option; and the real make still takes
+// variables and targets there.
+func TestMakeArgsEndOptions(t *testing.T) {
+	b := &Build{Board: fakeBoard(t, ""), Tree: fakeTree(t), Toolchain: &toolchain.Toolchain{CrossCompile: "none-"}, Jobs: 2}
+	argv, err := b.makeArgs("/obj", []string{"zImage", "arm/vexpress.dtb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash := slices.Index(argv, "--")
+	if dash < 0 || !slices.Contains(argv[:dash], "-j2") {
+		t.Fatalf("argv %q: no -- after the options", argv)
+	}
+	for _, a := range argv[dash+1:] {
+		if strings.HasPrefix(a, "-") {
+			t.Errorf("argv %q: %q after --", argv, a)
+		}
+	}
+	if got := argv[len(argv)-2:]; got[0] != "zImage" || got[1] != "arm/vexpress.dtb" {
+		t.Errorf("targets %q", got)
+	}
+	b.Toolchain.CrossCompile = "$(shell id)-"
+	if _, err := b.makeArgs("/obj", nil); !errors.Is(err, ErrBadMakeArg) {
+		t.Errorf("a $ in CROSS_COMPILE: %v", err)
 	}
 }
