@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/kdumpkit/kdumpkit/debpkg"
 )
 
 // ErrMissing means a needed host tool is absent and could not be installed.
@@ -138,9 +140,16 @@ func Ensure(ctx context.Context, needs []Need, log io.Writer) error {
 // partly failed mirror (apt-get update exits non-zero when any one index,
 // even a foreign architecture's, is mid-sync), since the install itself
 // says whether what we need was found.
+//
+// Each name is checked and passed after "--", so none is read as an option.
 func AptInstall(ctx context.Context, pkgs []string, log io.Writer) error {
+	for _, p := range pkgs {
+		if err := debpkg.CheckName(p); err != nil {
+			return fmt.Errorf("apt-get install: %w", err)
+		}
+	}
 	install := func() error {
-		args := append([]string{"install", "-y", "-q", "--no-install-recommends"}, pkgs...)
+		args := append([]string{"install", "-y", "-q", "--no-install-recommends", "--"}, pkgs...)
 		cmd := exec.CommandContext(ctx, "apt-get", args...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		cmd.Stdout, cmd.Stderr = log, log

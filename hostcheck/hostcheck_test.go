@@ -1,13 +1,17 @@
 package hostcheck
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/debpkg"
 )
 
 func TestMissing(t *testing.T) {
@@ -87,4 +91,43 @@ func TestLibelfOnlyForX86(t *testing.T) {
 	if has(ForArch("qemu-system-arm")) || !has(ForArch("qemu-system-x86_64")) {
 		t.Error("libelf-dev should be needed for x86 (objtool) only")
 	}
+}
+
+// TestAptInstallRefusesOptions: a "package" apt-get would read as an
+// option is refused before apt-get runs.
+func TestAptInstallRefusesOptions(t *testing.T) {
+	dir := t.TempDir()
+	fakeAptGet(t, dir)
+	var log bytes.Buffer
+	err := AptInstall(context.Background(), []string{"make", "--allow-unauthenticated"}, &log)
+	if !errors.Is(err, debpkg.ErrBadName) || !strings.Contains(err.Error(), "--allow-unauthenticated") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "argv")); err == nil {
+		t.Error("apt-get ran")
+	}
+}
+
+// TestAptInstallPackagesAfterDoubleDash: apt-get sees the packages after
+// "--" (apt-get install -- PKG is accepted by the real apt-get too).
+func TestAptInstallPackagesAfterDoubleDash(t *testing.T) {
+	dir := t.TempDir()
+	fakeAptGet(t, dir)
+	if err := AptInstall(context.Background(), []string{"make", "libssl-dev"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	argv, _ := os.ReadFile(filepath.Join(dir, "argv"))
+	if !strings.HasSuffix(string(argv), "\n--\nmake\nlibssl-dev\n") {
+		t.Errorf("apt-get argv:\n%s", argv)
+	}
+}
+
+// fakeAptGet puts an apt-get that records its argv first on PATH; the
+// only stand-in in these tests, since the real one would install.
+func fakeAptGet(t *testing.T, dir string) {
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + filepath.Join(dir, "argv") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "apt-get"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
 }
