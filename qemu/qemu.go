@@ -73,16 +73,32 @@ func GDBCommand(vmlinux string) string {
 	return fmt.Sprintf("gdb-multiarch %s -ex 'target remote :1234'", vmlinux)
 }
 
-// String is the shell-quoted command line, for logs and for users to copy.
+// String is the command line shell-quoted for a POSIX shell, for logs and
+// for users to paste: every argument that is not plainly safe is put in
+// single quotes, so a path with spaces or $(...) reaches QEMU as it is.
 func (r *Run) String() string {
-	parts := []string{r.Board.QEMU.Binary}
+	parts := []string{shellQuote(r.Board.QEMU.Binary, true)}
 	for _, a := range r.Args() {
-		if strings.ContainsAny(a, " ,'\"") && !strings.HasPrefix(a, "-") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		parts = append(parts, a)
+		parts = append(parts, shellQuote(a, false))
 	}
 	return strings.Join(parts, " ")
+}
+
+// shellQuote leaves a word of only safe characters as it is and single-
+// quotes anything else. '=' is safe except in the first word, where the
+// shell would take NAME=value for an assignment rather than the command.
+func shellQuote(s string, first bool) string {
+	safe := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_@%+:,./-", c) || c == '=' && !first) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Process is a running QEMU.

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +144,39 @@ func TestBootReference(t *testing.T) {
 	}
 	if err := p.Wait(60 * time.Second); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStringIsSafeToPaste: the printed command line, run by a shell,
+// gives QEMU's argv back word for word and runs nothing else.
+func TestStringIsSafeToPaste(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	dir := t.TempDir()
+	proof := filepath.Join(dir, "ran")
+	b := vexpress(t)
+	b.QEMU.Binary = "X=1 qemu $(touch " + proof + ")"
+	b.QEMU.Args = []string{"-name", "it's `touch " + proof + "`", "", "~", "*", "a\nb", "-device", "x,y=z", "{a,b}", "\\", "!x", "#c"}
+	r := &Run{Board: b, Kernel: filepath.Join(dir, "my kernel"), Initrd: "$(touch " + proof + ")", Append: "a=\"b c\";d",
+		Share: filepath.Join(dir, "dump dir"), Disk: filepath.Join(dir, "$HOME.img")}
+	line := r.String()
+	out, err := exec.Command(bash, "-c", `printf '%s\0' `+line).Output()
+	if err != nil {
+		t.Fatalf("bash: %v\n%s", err, line)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	want := append([]string{b.QEMU.Binary}, r.Args()...)
+	if !slices.Equal(got, want) {
+		t.Errorf("the shell read\n%q\nfrom %s\nwant\n%q", got, line, want)
+	}
+	if _, err := os.Stat(proof); err == nil {
+		t.Errorf("pasting %s ran a command", line)
+	}
+	// Plain words stay readable.
+	plain := (&Run{Board: vexpress(t), Kernel: "zImage"}).String()
+	if !strings.HasPrefix(plain, "qemu-system-arm -M vexpress-a9 -m 512M -smp 1 -kernel zImage -append 'console=ttyAMA0 crashkernel=64M nr_cpus=1'") {
+		t.Errorf("plain line: %s", plain)
 	}
 }
