@@ -162,10 +162,11 @@ func fieldLine(data []byte, field string) int {
 
 // findLine scans TOML text for the line that sets leaf in table (in the
 // index-th [[table]] when index ≥ 0), tracking [table] and [[array]]
-// headers, or for the header of a table named table.leaf; 0 if not found.
+// headers, or for the header of a table named table.leaf. A leaf that is
+// not there (a missing url) gets its table's header line; 0 if neither is.
 func findLine(data []byte, table string, index int, leaf string) int {
 	full := strings.Trim(table+"."+leaf, ".")
-	cur, seen := "", map[string]int{}
+	cur, seen, header := "", map[string]int{}, 0
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, len(data)+1)
 	for n := 1; sc.Scan(); n++ {
@@ -175,6 +176,9 @@ func findLine(data []byte, table string, index int, leaf string) int {
 			seen[cur]++
 			if cur == full {
 				return n
+			}
+			if header == 0 && table != "" && cur == table && (index < 0 || seen[cur] == index+1) {
+				header = n
 			}
 			continue
 		}
@@ -188,7 +192,7 @@ func findLine(data []byte, table string, index int, leaf string) int {
 			return n
 		}
 	}
-	return 0
+	return header
 }
 
 // headerName is the table a [table] or [[array]] header line opens.
