@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/chzyer/readline"
 	"github.com/kdumpkit/kdumpkit/analyze/escape"
@@ -19,6 +20,13 @@ import (
 // allows. Errors are printed to errw and the next command still runs; the
 // result is ErrQuit after q, else the last error.
 func (s *Session) Exec(line string, out, errw io.Writer) error {
+	if q := openQuote(line); q != 0 {
+		// Where the user meant the quote to end, and so which ';', '|'
+		// or '>' are operators, is a guess: run nothing.
+		err := fmt.Errorf("unterminated %c quote in %q: nothing run: %w", q, line, ErrUsage)
+		fmt.Fprintln(errw, escape.Text(err.Error()))
+		return err
+	}
 	var last error
 	for _, part := range splitUnquoted(line, ';') {
 		if strings.TrimSpace(part) == "" {
@@ -96,11 +104,16 @@ func redirect(line string) (cmd, target string, appendMode bool, err error) {
 		appendMode, rest = true, rest[1:]
 	}
 	target = strings.TrimSpace(rest)
-	if target == "" || strings.ContainsAny(target, "> ") {
+	if target == "" || strings.ContainsFunc(target, notInFileWord) {
 		return "", "", false, fmt.Errorf("redirect: expected one file name after '>' in %q", line)
 	}
 	return cmd, target, appendMode, nil
 }
+
+// notInFileWord is what a redirect's one file name may not hold: a second
+// '>', blanks (two words) and control characters (a tab or newline in a
+// file name is a typo or a trick, never what the user meant).
+func notInFileWord(r rune) bool { return r == '>' || unicode.IsSpace(r) || unicode.IsControl(r) }
 
 // cutUnquoted splits at the first sep outside single or double quotes.
 func cutUnquoted(s string, sep byte) (before, after string, found bool) {
@@ -118,6 +131,23 @@ func cutUnquoted(s string, sep byte) (before, after string, found bool) {
 		}
 	}
 	return s, "", false
+}
+
+// openQuote returns the quote character left open at the end of s, 0 if
+// none (quotes do not nest: inside "...", ' is plain, and the reverse).
+func openQuote(s string) byte {
+	var q byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case q != 0:
+			if c == q {
+				q = 0
+			}
+		case c == '"' || c == '\'':
+			q = c
+		}
+	}
+	return q
 }
 
 func splitUnquoted(s string, sep byte) []string {
