@@ -200,7 +200,7 @@ func writeBT(w io.Writer, b BT) {
 		fmt.Fprintln(w, "    (registers from the task's saved cpu_context: not the crash registers)")
 	}
 	for _, f := range b.Frames {
-		fmt.Fprintf(w, "%3s [%08x] %s at %08x\n", "#"+strconv.Itoa(f.N), f.SP, f.Function, f.PC)
+		fmt.Fprintf(w, "%3s [%08x] %s at %08x\n", "#"+strconv.Itoa(f.N), f.SP, escape.Text(f.Function), f.PC)
 		if len(f.Words) > 0 {
 			for i := 0; i < len(f.Words); i += 4 {
 				fmt.Fprintf(w, "    %08x:", uint64(f.SP)+uint64(4*i))

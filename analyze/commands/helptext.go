@@ -45,7 +45,8 @@ DESCRIPTION
   vmlinux; return addresses are named at pc-4 so that a call to a noreturn
   function shows its caller. Registers print where an exception frame is:
   the CPU note for the running task, pt_regs at svc entries and at the
-  syscall entry.
+  syscall entry. A sleeping task starts from the cpu_context __switch_to
+  saved, and bt says so: those are not the crash registers.
     -a  the active task on each CPU.
     -f  the stack words of each frame.`,
 		"set": `NAME
@@ -111,7 +112,10 @@ SYNOPSIS
   help [command]`,
 		"input": `Each line may hold several commands separated by ";". A command's output
 may go to a shell command ("ps | grep bash") or to a file ("bt > f",
-"log >> f"). kdumpkit analyze -c "cmd; cmd" and -i FILE run commands in
-batch; --json makes sys, ps, bt and log print JSON.`,
+"log >> f": one file name, no blanks). ";", "|" and ">" inside quotes are
+plain text; a line with a quote left open runs nothing. kdumpkit analyze
+-c "cmd; cmd" and -i FILE run commands in batch; --json makes sys, ps, bt
+and log print JSON. Control characters in text from the dump (task names,
+log lines) print as \xHH, as dmesg prints them.`,
 	}
 }
