@@ -2,197 +2,246 @@ package capture
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"os"
-	"path"
-	"path/filepath"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// HTTP upload protocol, for boards with Ethernet and no shared disk:
+// HTTP upload protocol, for boards with Ethernet and no shared disk. Every
+// request carries "Authorization: Bearer TOKEN", the token `kdumpkit
+// receive` printed (else 401). One upload is one transaction:
 //
-//	PUT  BASE/NAME   body: the file; header X-Kdumpkit-Size; trailer X-Kdumpkit-Sha256
-//	POST BASE/commit the manifest is in; the receiver checks every file and files the dump
-//	DELETE BASE/     abandon the upload
+//	POST   BASE/uploads              → 201, body: ID (an upload of its own)
+//	PUT    BASE/uploads/ID/NAME      body: the file; header X-Kdumpkit-Size;
+//	                                 trailer X-Kdumpkit-Sha256 → 201
+//	POST   BASE/uploads/ID/commit    the manifest is in; the receiver checks
+//	                                 every file and files the dump → 200,
+//	                                 body: the dump's directory name
+//	DELETE BASE/uploads/ID           abandon the upload → 204
 //
-// The receiver keeps files as NAME.part until length and hash check out.
+// NAME is vmcore, dmesg.txt or manifest.json (IsDumpFile), anything else is
+// refused before a byte is read. The receiver keeps each upload's files in
+// a directory of its own, as NAME.part until length and hash check out,
+// and drops an upload that stays idle and uncommitted. Refusals are 4xx
+// with one line of text naming what was wrong in the request, never a
+// host path or a host file's content.
 const (
 	hdrSize   = "X-Kdumpkit-Size"
 	hdrSHA256 = "X-Kdumpkit-Sha256"
 )
 
+// ErrStalled means the receiver took no bytes for the idle timeout.
+var ErrStalled = errors.New("the receiver stalled")
+
+// Defaults for HTTPTarget's timeouts: generous for a board on a slow link,
+// short enough that a dead receiver costs a minute, not the dump.
+const (
+	DefaultDialTimeout   = 10 * time.Second
+	DefaultHeaderTimeout = 30 * time.Second
+	DefaultIdleTimeout   = 30 * time.Second
+)
+
 // HTTPTarget uploads the dump to `kdumpkit receive`.
 type HTTPTarget struct {
-	Label  string
-	URL    string // base, e.g. http://192.168.7.1:8123/
-	Client *http.Client
+	Label string
+	URL   string // base, e.g. http://TOKEN@192.168.7.1:8123/
+	// DialTimeout bounds connecting, HeaderTimeout waiting for an answer
+	// once a request is sent, IdleTimeout a body send that makes no
+	// progress; zero means the Default.
+	DialTimeout, HeaderTimeout, IdleTimeout time.Duration
+	// Filed is the receiver's name for the dump once Commit succeeded.
+	Filed string
+
+	once   sync.Once
+	client *http.Client
+	base   *url.URL
+	token  string
+	id     string // the open upload's ID, "" before the first Put
 }
 
 // Name is the label shown in fallback lines.
 func (t *HTTPTarget) Name() string { return t.Label }
 
-func (t *HTTPTarget) client() *http.Client {
-	if t.Client != nil {
-		return t.Client
+func orDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
 	}
-	return &http.Client{Timeout: 0}
+	return def
 }
 
-func (t *HTTPTarget) url(p string) string { return strings.TrimRight(t.URL, "/") + "/" + p }
+// setup splits the token off the URL and builds a client whose every
+// phase is bounded.
+func (t *HTTPTarget) setup() error {
+	t.once.Do(func() {
+		u, err := url.Parse(t.URL)
+		if err != nil {
+			return
+		}
+		t.token = uploadToken(u)
+		u.User = nil
+		u.Path = strings.TrimRight(u.Path, "/")
+		t.base = u
+		dialer := &net.Dialer{Timeout: orDuration(t.DialTimeout, DefaultDialTimeout)}
+		t.client = &http.Client{Transport: &http.Transport{
+			DialContext:           dialer.DialContext,
+			TLSHandshakeTimeout:   orDuration(t.DialTimeout, DefaultDialTimeout),
+			ResponseHeaderTimeout: orDuration(t.HeaderTimeout, DefaultHeaderTimeout),
+			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+			DisableKeepAlives:     true,
+		}}
+	})
+	if t.base == nil {
+		return fmt.Errorf("%w: upload URL %q does not parse", ErrBadSpec, t.Label)
+	}
+	return nil
+}
+
+func (t *HTTPTarget) url(parts ...string) string {
+	u := *t.base
+	u.Path += "/" + strings.Join(parts, "/")
+	return u.String()
+}
+
+// do sends one request with the token and wants status ok; the answer's
+// first line comes back.
+func (t *HTTPTarget) do(req *http.Request, ok int) (string, error) {
+	if t.token != "" {
+		req.Header.Set("Authorization", "Bearer "+t.token)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	msg, err := io.ReadAll(io.LimitReader(resp.Body, 512))
+	line, _, _ := strings.Cut(strings.TrimSpace(string(msg)), "\n")
+	if resp.StatusCode != ok {
+		return "", fmt.Errorf("%s %s: %s: %s", req.Method, req.URL, resp.Status, line)
+	}
+	return line, err
+}
+
+// begin opens the upload transaction the files go into.
+func (t *HTTPTarget) begin(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, t.shortTimeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url("uploads"), nil)
+	if err != nil {
+		return err
+	}
+	id, err := t.do(req, http.StatusCreated)
+	if err != nil {
+		return err
+	}
+	if !validUploadID(id) {
+		return fmt.Errorf("POST %s: the receiver answered %.40q, not an upload ID", t.url("uploads"), id)
+	}
+	t.id = id
+	return nil
+}
+
+// shortTimeout bounds a request without a body: connect, then answer.
+func (t *HTTPTarget) shortTimeout() time.Duration {
+	return orDuration(t.DialTimeout, DefaultDialTimeout) + orDuration(t.HeaderTimeout, DefaultHeaderTimeout)
+}
 
 // Put streams one file; the hash goes in a trailer as it is only known at
-// the end.
+// the end. A send that makes no progress for IdleTimeout fails with
+// ErrStalled, so Save can fall back to the next target.
 func (t *HTTPTarget) Put(ctx context.Context, name string, r io.Reader, size int64) (string, error) {
+	if err := t.setup(); err != nil {
+		return "", err
+	}
+	if t.id == "" {
+		if err := t.begin(ctx); err != nil {
+			return "", err
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := orDuration(t.IdleTimeout, DefaultIdleTimeout)
+	watch := time.AfterFunc(idle, func() { cancel(fmt.Errorf("%w: no byte taken for %s", ErrStalled, idle)) })
+	defer watch.Stop()
+
 	pr, pw := io.Pipe()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, t.url(name), pr)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, t.url("uploads", t.id, name), pr)
 	if err != nil {
 		return "", err
 	}
 	req.ContentLength = -1 // chunked, so the trailer can follow
 	req.Header.Set(hdrSize, strconv.FormatInt(size, 10))
 	req.Trailer = http.Header{hdrSHA256: nil}
-	var sha string
+	shaDone := make(chan string, 1)
 	go func() {
-		s, err := copyHashed(pw, r, size)
-		sha = s
+		s, err := copyHashed(&progressWriter{w: pw, watch: watch, idle: idle}, r, size)
 		req.Trailer.Set(hdrSHA256, s)
+		shaDone <- s
 		pw.CloseWithError(err)
 	}()
-	resp, err := t.client().Do(req)
+	_, err = t.do(req, http.StatusCreated)
 	pr.CloseWithError(errors.New("request ended"))
+	sha := <-shaDone // the copy has stopped reading r before Save moves on
+	if cause := context.Cause(ctx); err != nil && cause != nil && errors.Is(cause, ErrStalled) {
+		err = fmt.Errorf("PUT %s: %w", t.url("uploads", t.id, name), cause)
+	}
 	if err != nil {
 		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return "", fmt.Errorf("PUT %s: %s: %s", t.url(name), resp.Status, strings.TrimSpace(string(msg)))
 	}
 	return sha, nil
 }
 
+// progressWriter re-arms the idle watch each time the transport takes
+// bytes; once the body is all sent, the header timeout takes over.
+type progressWriter struct {
+	w     io.Writer
+	watch *time.Timer
+	idle  time.Duration
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.watch.Reset(p.idle)
+	return n, err
+}
+
 // Commit asks the receiver to verify and file the dump.
 func (t *HTTPTarget) Commit() error {
-	resp, err := t.client().Post(t.url("commit"), "text/plain", nil)
+	if t.id == "" {
+		return errors.New("commit: nothing was uploaded")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.shortTimeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url("uploads", t.id, "commit"), nil)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("commit: %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	filed, err := t.do(req, http.StatusOK)
+	if err != nil {
+		return err
 	}
+	t.Filed, t.id = filed, ""
 	return nil
 }
 
-// Abort asks the receiver to drop the partial upload.
+// Abort asks the receiver to drop the partial upload; a receiver that
+// cannot be reached drops it itself once it has been idle long enough.
 func (t *HTTPTarget) Abort() {
-	req, err := http.NewRequest(http.MethodDelete, t.url(""), nil)
+	if t.id == "" || t.setup() != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.shortTimeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, t.url("uploads", t.id), nil)
 	if err == nil {
-		if resp, err := t.client().Do(req); err == nil {
-			resp.Body.Close()
-		}
+		t.do(req, http.StatusNoContent)
 	}
-}
-
-// Receiver is the host side of the upload: `kdumpkit receive`. Dumps land
-// in Dir/<time>/ once committed and verified.
-type Receiver struct {
-	Dir string
-	Log io.Writer
-	// Received gets the directory of each filed dump.
-	Received func(dir string)
-
-	mu sync.Mutex
-}
-
-func (rc *Receiver) incoming() string { return filepath.Join(rc.Dir, ".incoming") }
-
-func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rc.mu.Lock() // one upload at a time: a board sends one dump
-	defer rc.mu.Unlock()
-	name := path.Base(r.URL.Path)
-	switch {
-	case r.Method == http.MethodPut && name != "/" && name != "." && name != "commit":
-		if err := rc.put(name, r); err != nil {
-			fmt.Fprintf(rc.Log, "receive: %s: %v\n", name, err)
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.WriteHeader(http.StatusCreated)
-	case r.Method == http.MethodPost && name == "commit":
-		dir, err := rc.commit()
-		if err != nil {
-			fmt.Fprintf(rc.Log, "receive: commit: %v\n", err)
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		fmt.Fprintf(rc.Log, "receive: dump saved in %s\n", dir)
-		if rc.Received != nil {
-			rc.Received(dir)
-		}
-		fmt.Fprintln(w, dir)
-	case r.Method == http.MethodDelete:
-		os.RemoveAll(rc.incoming())
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		http.Error(w, "want PUT NAME, POST commit or DELETE", http.StatusMethodNotAllowed)
-	}
-}
-
-// put stores a body as NAME.part, checks its length and trailer hash,
-// then renames it.
-func (rc *Receiver) put(name string, r *http.Request) error {
-	size, err := strconv.ParseInt(r.Header.Get(hdrSize), 10, 64)
-	if err != nil || size < 0 {
-		return fmt.Errorf("header %s %q: want a byte count", hdrSize, r.Header.Get(hdrSize))
-	}
-	if err := os.MkdirAll(rc.incoming(), 0o755); err != nil {
-		return err
-	}
-	final := filepath.Join(rc.incoming(), name)
-	part := final + ".part"
-	f, err := os.Create(part)
-	if err != nil {
-		return err
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), r.Body)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	switch {
-	case err != nil:
-		err = fmt.Errorf("after %d of %d bytes: %w", n, size, err)
-	case n != size:
-		err = fmt.Errorf("got %d bytes, the sender announced %d", n, size)
-	case r.Trailer.Get(hdrSHA256) != sum:
-		err = fmt.Errorf("sha256 %s, the sender's trailer says %q", sum, r.Trailer.Get(hdrSHA256))
-	}
-	if err != nil {
-		os.Remove(part)
-		return err
-	}
-	return os.Rename(part, final)
-}
-
-// commit verifies the incoming set against its manifest and files it.
-func (rc *Receiver) commit() (string, error) {
-	if _, err := ReadManifest(rc.incoming()); err != nil {
-		return "", err
-	}
-	dir := filepath.Join(rc.Dir, time.Now().UTC().Format("20060102-150405.000"))
-	if err := os.Rename(rc.incoming(), dir); err != nil {
-		return "", err
-	}
-	return dir, nil
+	t.id = ""
 }

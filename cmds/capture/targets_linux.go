@@ -19,7 +19,7 @@ func target(s capture.Spec, console io.Writer) capture.Target {
 	case "disk":
 		return &capture.DiskTarget{Label: s.String(), Path: s.Arg}
 	case "http":
-		return &capture.HTTPTarget{Label: s.String(), URL: s.Arg}
+		return &capture.HTTPTarget{Label: s.Label(), URL: s.Arg}
 	}
 	return &capture.DirTarget{Label: s.String(), Dir: s.Arg}
 }
