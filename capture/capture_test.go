@@ -16,7 +16,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 var vmcore = bytes.Repeat([]byte("vmcore-bytes-0123456789abcdef\n"), 100000) // ~3 MiB
@@ -132,60 +131,6 @@ func TestSourceReadErrorNeverLooksComplete(t *testing.T) {
 	}
 }
 
-// memDisk is a disk image in a file with an injected size.
-func diskTarget(t *testing.T, size int64) (*DiskTarget, string) {
-	img := filepath.Join(t.TempDir(), "disk.img")
-	os.WriteFile(img, nil, 0o644)
-	os.Truncate(img, size)
-	return &DiskTarget{Label: "disk:" + img, Path: img}, img
-}
-
-func TestDiskRoundTrip(t *testing.T) {
-	dt, img := diskTarget(t, 8<<20)
-	m, err := Save(context.Background(), src(), []Target{dt}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	h, err := ExtractDisk(img, out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(h.Entries) != 3 {
-		t.Errorf("entries %+v", h.Entries)
-	}
-	got, err := ReadManifest(out)
-	if err != nil || got.Target != m.Target {
-		t.Fatalf("manifest %+v, %v", got, err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(out, VmcoreName)); !bytes.Equal(b, vmcore) {
-		t.Error("vmcore differs after the disk round trip")
-	}
-}
-
-func TestDiskTooSmallFallsBackAndLeavesNoHeader(t *testing.T) {
-	small, img := diskTarget(t, 1<<20)
-	// An older, valid dump on the disk must not survive a failed capture.
-	old, _ := diskTarget(t, 8<<20)
-	old.Path = img
-	os.Truncate(img, 8<<20)
-	if _, err := Save(context.Background(), src(), []Target{old}, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	os.Truncate(img, 1<<20)
-	dir := t.TempDir()
-	var console bytes.Buffer
-	if _, err := Save(context.Background(), src(), []Target{small, &DirTarget{Label: "dir", Dir: dir}}, &console); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(console.String(), "does not fit") {
-		t.Errorf("console:\n%s", console.String())
-	}
-	if _, err := ExtractDisk(img, t.TempDir()); !errors.Is(err, ErrNoDump) {
-		t.Errorf("a failed capture left a valid header: %v", err)
-	}
-}
-
 func TestHTTPUploadOnLoopback(t *testing.T) {
 	dir := t.TempDir()
 	var got string
@@ -278,22 +223,6 @@ func TestReceiverRefusesBadHash(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ".incoming", "vmcore")); err == nil {
 		t.Error("a file with a bad hash was kept")
 	}
-}
-
-func FuzzReadDiskHeader(f *testing.F) {
-	f.Add(encodeHeader([]FileInfo{{VmcoreName, 100, shaOf([]byte("x"))}}, []int64{4096}, time.Unix(0, 0)))
-	f.Add(make([]byte, 4096))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := ReadDiskHeader(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			return
-		}
-		for _, e := range h.Entries {
-			if e.Offset+e.Size > int64(len(b)) {
-				t.Fatalf("entry %+v outside %d bytes", e, len(b))
-			}
-		}
-	})
 }
 
 func TestParseSpecs(t *testing.T) {
