@@ -90,7 +90,7 @@ func (r *Run) String() string {
 func shellQuote(s string, first bool) string {
 	safe := s != ""
 	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_@%+:,./-", c) || c == '=' && !first) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_+:,./-", c) || c == '=' && !first) {
 			safe = false
 			break
 		}

@@ -158,7 +158,7 @@ func TestStringIsSafeToPaste(t *testing.T) {
 	proof := filepath.Join(dir, "ran")
 	b := vexpress(t)
 	b.QEMU.Binary = "X=1 qemu $(touch " + proof + ")"
-	b.QEMU.Args = []string{"-name", "it's `touch " + proof + "`", "", "~", "*", "a\nb", "-device", "x,y=z", "{a,b}", "\\", "!x", "#c"}
+	b.QEMU.Args = []string{"-name", "it's `touch " + proof + "`", "", "~", "*", "a\nb", "-device", "x,y=z", "{a,b}", "\\", "!x", "#c", "%1", "a;b", "a|b", "a&b", "<x", ">y"}
 	r := &Run{Board: b, Kernel: filepath.Join(dir, "my kernel"), Initrd: "$(touch " + proof + ")", Append: "a=\"b c\";d",
 		Share: filepath.Join(dir, "dump dir"), Disk: filepath.Join(dir, "$HOME.img")}
 	line := r.String()
