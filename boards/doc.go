@@ -5,5 +5,6 @@
 //
 // API: Load(path) reads a user's board file, Shipped(name) a shipped one,
 // Names() lists the shipped ones; (*Board).Fragments resolves fragment names
-// to their text.
+// to their text. Anything refused is one line, "FILE:LINE: FIELD: value:
+// what is wanted", wrapping ErrInvalid (and a *FieldError for values).
 package boards
