@@ -194,6 +194,7 @@ func TestHostileBoardsFailAtLoad(t *testing.T) {
 		{"target adds a kernel parameter", `memory = "256M"`, "memory = \"256M\"\n[kdump]\ntargets = [\"http://h/ init=/bin/sh\"]", "t.toml:7: kdump.targets[0]:"},
 		{"timeout too long", `memory = "256M"`, "memory = \"256M\"\n[kdump.timeouts]\ncapture = \"1000h\"", "t.toml:7: kdump.timeouts.capture:"},
 		{"tarball without url", `prefix = "arm-linux-gnueabihf-"`, "prefix = \"arm-linux-gnueabihf-\"\n[[toolchain.source]]\nkind = \"tarball\"\nsha256 = \"" + strings.Repeat("a", 64) + "\"", "t.toml:16: toolchain.source[1].url:"},
+		{"escape sequence in url", `prefix = "arm-linux-gnueabihf-"`, "prefix = \"arm-linux-gnueabihf-\"\n[[toolchain.source]]\nkind = \"tarball\"\nurl = \"http://x/\\u001b[2Jy.tar.xz\"\nsha256 = \"" + strings.Repeat("a", 64) + "\"", "t.toml:18: toolchain.source[1].url:"},
 		{"timeout not a duration", `memory = "256M"`, "memory = \"256M\"\n[kdump.timeouts]\nboot = 90", "t.toml:7: kdump.timeouts.boot:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

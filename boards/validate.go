@@ -187,6 +187,11 @@ func (s Source) validate(field string, toolchain bool) error {
 		if s.URL == "" {
 			return fieldErr(field+".url", "", "kind tarball needs url")
 		}
+		for _, f := range []struct{ name, v string }{{"url", s.URL}, {"checksums", s.Checksums}} {
+			if strings.ContainsFunc(f.v, isControl) {
+				return fieldErr(field+"."+f.name, f.v, "contains a control character (it is printed in logs)")
+			}
+		}
 		if s.SHA256 == "" && s.Checksums == "" {
 			return fieldErr(field+".url", s.URL, "a tarball needs sha256 or checksums, since downloads are always verified")
 		}
@@ -241,6 +246,8 @@ func validTarget(t string) bool {
 	return t == "9p" || t == "disk" || strings.HasPrefix(t, "dir:/") ||
 		strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://")
 }
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func isHex(s string, n int) bool {
 	if len(s) != n {
