@@ -3,7 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
 	"strings"
+
+	"github.com/kdumpkit/kdumpkit/capture"
 )
 
 // config is the init's settings.
@@ -22,62 +27,194 @@ func defaults() config {
 		CrashCmdline: "console=ttyAMA0 maxcpus=1 reset_devices"}
 }
 
-// apply reads KEY=VALUE lines (the /kdump/config file) onto c.
-func (c *config) apply(data []byte) {
+// apply reads KEY=VALUE lines (the /kdump/config file) onto c. A line it
+// refuses leaves the setting as it was and comes back as an error naming
+// the line.
+func (c *config) apply(data []byte) []error {
+	var errs []error
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if !ok || strings.HasPrefix(k, "#") {
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		c.set(k, v)
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			errs = append(errs, fmt.Errorf("line %d: %q is not KEY=VALUE", n, line))
+			continue
+		}
+		if err := c.set(k, v); err != nil {
+			errs = append(errs, fmt.Errorf("line %d: %w", n, err))
+		}
 	}
-}
-
-func (c *config) set(k, v string) {
-	switch k {
-	case "mode":
-		c.Mode = v
-	case "crash":
-		c.Crash = v
-	case "targets":
-		c.Targets = v
-	case "crash_kernel":
-		c.CrashKernel = v
-	case "capture_initrd":
-		c.CaptureInitrd = v
-	case "crash_cmdline":
-		c.CrashCmdline = v
+	if err := sc.Err(); err != nil {
+		errs = append(errs, err)
 	}
+	return errs
 }
 
 // applyCmdline reads kdumpkit.KEY=VALUE words of the kernel command line;
 // a value may be double-quoted to hold spaces, as the kernel allows.
-func (c *config) applyCmdline(cmdline string) {
+func (c *config) applyCmdline(cmdline string) []error {
+	var errs []error
 	for _, w := range splitCmdline(cmdline) {
 		k, v, ok := strings.Cut(w, "=")
-		if ok && strings.HasPrefix(k, "kdumpkit.") {
-			c.set(strings.TrimPrefix(k, "kdumpkit."), strings.Trim(v, `"`))
+		if !ok || !strings.HasPrefix(k, "kdumpkit.") {
+			continue
 		}
+		if err := c.set(strings.TrimPrefix(k, "kdumpkit."), unquote(v)); err != nil {
+			errs = append(errs, fmt.Errorf("kdumpkit.%w", err))
+		}
+	}
+	return errs
+}
+
+// unquote drops the double quotes the kernel's parser drops around a
+// value (next_arg in lib/cmdline.c).
+func unquote(v string) string {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+// set checks one setting before taking it: each reaches a command line
+// (kexec's, the capture kernel's) or a kernel file, so a value outside
+// its set is refused rather than passed on.
+func (c *config) set(k, v string) error {
+	var err error
+	switch k {
+	case "mode":
+		err = oneOf(v, "normal", "test", "capture")
+		c.Mode = keep(c.Mode, v, err)
+	case "crash":
+		err = crashType(v)
+		c.Crash = keep(c.Crash, v, err)
+	case "targets":
+		err = targets(v)
+		c.Targets = keep(c.Targets, v, err)
+	case "crash_kernel":
+		err = absPath(v)
+		c.CrashKernel = keep(c.CrashKernel, v, err)
+	case "capture_initrd":
+		err = absPath(v)
+		c.CaptureInitrd = keep(c.CaptureInitrd, v, err)
+	case "crash_cmdline":
+		err = cmdlinePart(v)
+		c.CrashCmdline = keep(c.CrashCmdline, v, err)
+	default:
+		return fmt.Errorf("%s: unknown setting (mode, crash, targets, crash_kernel, capture_initrd, crash_cmdline)", k)
+	}
+	if err != nil {
+		return fmt.Errorf("%s=%q: %w", k, v, err)
+	}
+	return nil
+}
+
+func keep(old, v string, err error) string {
+	if err != nil {
+		return old
+	}
+	return v
+}
+
+func oneOf(v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("want one of %s", strings.Join(allowed, ", "))
+}
+
+// crashType is sysrq or an LKDTM crash type, a name from
+// drivers/misc/lkdtm/core.c: capital letters, digits and _.
+func crashType(v string) error {
+	if v == "sysrq" {
+		return nil
+	}
+	for _, r := range v {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_' {
+			return fmt.Errorf("want sysrq or an LKDTM crash type (A-Z, 0-9, _)")
+		}
+	}
+	if v == "" {
+		return fmt.Errorf("empty")
+	}
+	return nil
+}
+
+// targets goes unquoted into the capture kernel's command line
+// (kdumpkit.targets=), so it may hold no space or quote, which would add
+// kernel parameters of its own.
+func targets(v string) error {
+	if strings.ContainsAny(v, " \t\"") {
+		return fmt.Errorf("no spaces or quotes in a target list")
+	}
+	if err := printable(v); err != nil {
+		return err
+	}
+	_, err := capture.ParseSpecs(v)
+	return err
+}
+
+func absPath(v string) error {
+	if !filepath.IsAbs(v) || filepath.Clean(v) != v {
+		return fmt.Errorf("want a clean absolute path")
+	}
+	return printable(v)
+}
+
+// cmdlinePart is a piece of the capture kernel's command line, before
+// what kdumpinit appends (kdumpkit.mode=capture…): an open quote would
+// swallow that into its value.
+func cmdlinePart(v string) error {
+	if strings.Count(v, `"`)%2 != 0 {
+		return fmt.Errorf("unbalanced double quote")
+	}
+	return printable(v)
+}
+
+// printable refuses control characters: a kernel command line and a path
+// on the console are one line of text.
+func printable(v string) error {
+	for _, r := range v {
+		if r < ' ' || r == 0x7f {
+			return fmt.Errorf("control character %q", r)
+		}
+	}
+	return nil
+}
+
+// report prints the settings the init refused, each with where it came
+// from; the init goes on with the value it had.
+func report(w io.Writer, source string, errs []error) {
+	for _, err := range errs {
+		fmt.Fprintf(w, "kdumpinit: %s: ignored: %v\n", source, err)
 	}
 }
 
+// splitCmdline splits a kernel command line into words, byte by byte as
+// the kernel does: it is not UTF-8, and a byte that is not must come
+// through as it was.
 func splitCmdline(s string) []string {
 	var out []string
 	var cur strings.Builder
 	quoted := false
-	for _, r := range strings.TrimSpace(s) {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		b := s[i]
 		switch {
-		case r == '"':
+		case b == '"':
 			quoted = !quoted
-			cur.WriteRune(r)
-		case (r == ' ' || r == '\n' || r == '\t') && !quoted:
+			cur.WriteByte(b)
+		case (b == ' ' || b == '\n' || b == '\t') && !quoted:
 			if cur.Len() > 0 {
 				out = append(out, cur.String())
 				cur.Reset()
 			}
 		default:
-			cur.WriteRune(r)
+			cur.WriteByte(b)
 		}
 	}
 	if cur.Len() > 0 {

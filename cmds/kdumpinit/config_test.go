@@ -1,6 +1,14 @@
 package main
 
-import "testing"
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kdumpkit/kdumpkit/capture"
+)
 
 func TestConfigLayers(t *testing.T) {
 	c := defaults()
@@ -19,4 +27,107 @@ func TestParseStat(t *testing.T) {
 	if _, _, _, _, ok := parseStat("garbage"); ok {
 		t.Error("garbage parsed")
 	}
+}
+
+// TestConfigRefusesBadValues: each setting reaches a command line or a
+// kernel file, so a value outside its set is refused, named with where
+// it came from, and the setting keeps its value.
+func TestConfigRefusesBadValues(t *testing.T) {
+	c := defaults()
+	errs := c.apply([]byte("mode=test\nmode=reboot\ncrash_cmdline=console=ttyS0 foo=\"\ncrash_kernel=kernel\nbogus\nspeed=9\n"))
+	want := []string{`line 2: mode="reboot"`, `line 3: crash_cmdline=`, `line 4: crash_kernel="kernel"`, `line 5: "bogus" is not KEY=VALUE`, `line 6: speed: unknown setting`}
+	checkErrs(t, errs, want)
+	errs = c.applyCmdline(`kdumpkit.targets="9p init=/bin/sh" kdumpkit.crash=BUG kdumpkit.crash="PANIC > /x" kdumpkit.capture_initrd=/kdump/../etc/x quiet`)
+	checkErrs(t, errs, []string{`kdumpkit.targets="9p init=/bin/sh"`, `kdumpkit.crash="PANIC > /x"`, `kdumpkit.capture_initrd=`})
+	want0 := defaults()
+	want0.Mode, want0.Crash = "test", "BUG"
+	if c != want0 {
+		t.Errorf("config %+v, want %+v: only the good values taken", c, want0)
+	}
+}
+
+func checkErrs(t *testing.T, errs []error, want []string) {
+	t.Helper()
+	if len(errs) != len(want) {
+		t.Errorf("errors %v, want %d", errs, len(want))
+		return
+	}
+	for i, w := range want {
+		if !strings.Contains(errs[i].Error(), w) {
+			t.Errorf("error %d = %v, want %q", i, errs[i], w)
+		}
+	}
+}
+
+// FuzzConfig: whatever /kdump/config and the command line say, every
+// setting is its default or a value from the input that is in its set,
+// and the accepted settings read back the same from a config file and,
+// when unquoted, from a command line.
+func FuzzConfig(f *testing.F) {
+	f.Add("# board\ncrash_cmdline=console=ttyAMA0 maxcpus=1\ntargets=9p\n", `console=ttyAMA0 kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.crash_cmdline="console=ttyS0 nr_cpus=1" quiet`)
+	f.Add("targets=9p,disk:/dev/vda,dir:/mnt/x,http://tok@10.0.2.2:8123/\nmode=capture\n", `kdumpkit.targets="9p x=1" kdumpkit.mode=`)
+	f.Add("crash_kernel=/kdump/kernel\ncapture_initrd=/a/../b\n", `"kdumpkit.crash=PANIC" kdumpkit.crash="A"B" a"`)
+	f.Fuzz(func(t *testing.T, file, cmdline string) {
+		c := defaults()
+		c.apply([]byte(file))
+		c.applyCmdline(cmdline)
+		def := defaults()
+		for _, fv := range [][3]string{{"mode", c.Mode, def.Mode}, {"crash", c.Crash, def.Crash}, {"targets", c.Targets, def.Targets},
+			{"crash_kernel", c.CrashKernel, def.CrashKernel}, {"capture_initrd", c.CaptureInitrd, def.CaptureInitrd}, {"crash_cmdline", c.CrashCmdline, def.CrashCmdline}} {
+			if fv[1] != fv[2] && !strings.Contains(file, fv[1]) && !strings.Contains(cmdline, fv[1]) {
+				t.Fatalf("%s = %q, neither its default nor in the input", fv[0], fv[1])
+			}
+			if strings.ContainsFunc(fv[1], func(r rune) bool { return r < ' ' || r == 0x7f }) {
+				t.Fatalf("%s = %q holds a control character", fv[0], fv[1])
+			}
+		}
+		inSets(t, c)
+		back := defaults()
+		if errs := back.apply([]byte(asFile(c))); len(errs) > 0 || back != c {
+			t.Fatalf("%+v read back from its file as %+v (%v)", c, back, errs)
+		}
+		if strings.Contains(asFile(c), `"`) {
+			return // a quote inside a quoted value cannot be written on a kernel command line
+		}
+		back = defaults()
+		if errs := back.applyCmdline(asCmdline(c)); len(errs) > 0 || back != c {
+			t.Fatalf("%+v read back from %q as %+v (%v)", c, asCmdline(c), back, errs)
+		}
+	})
+}
+
+// inSets checks each setting against its set, independently of set().
+func inSets(t *testing.T, c config) {
+	t.Helper()
+	if c.Mode != "normal" && c.Mode != "test" && c.Mode != "capture" {
+		t.Fatalf("mode %q", c.Mode)
+	}
+	if c.Crash != "sysrq" && !regexp.MustCompile(`^[A-Z0-9_]+$`).MatchString(c.Crash) {
+		t.Fatalf("crash %q", c.Crash)
+	}
+	if _, err := capture.ParseSpecs(c.Targets); err != nil || strings.ContainsAny(c.Targets, " \t\"") {
+		t.Fatalf("targets %q: %v", c.Targets, err)
+	}
+	for _, p := range []string{c.CrashKernel, c.CaptureInitrd} {
+		if !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+			t.Fatalf("path %q", p)
+		}
+	}
+	if strings.Count(c.CrashCmdline, `"`)%2 != 0 {
+		t.Fatalf("crash_cmdline %q has an open quote", c.CrashCmdline)
+	}
+}
+
+func asFile(c config) string {
+	return fmt.Sprintf("mode=%s\ncrash=%s\ntargets=%s\ncrash_kernel=%s\ncapture_initrd=%s\ncrash_cmdline=%s\n",
+		c.Mode, c.Crash, c.Targets, c.CrashKernel, c.CaptureInitrd, c.CrashCmdline)
+}
+
+func asCmdline(c config) string {
+	var w []string
+	for _, kv := range strings.Split(strings.TrimSpace(asFile(c)), "\n") {
+		k, v, _ := strings.Cut(kv, "=")
+		w = append(w, fmt.Sprintf(`kdumpkit.%s="%s"`, k, v))
+	}
+	return strings.Join(w, " ")
 }

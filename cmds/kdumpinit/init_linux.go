@@ -18,10 +18,10 @@ import (
 func run() error {
 	c := defaults()
 	if data, err := os.ReadFile("/kdump/config"); err == nil {
-		c.apply(data)
+		report(os.Stdout, "/kdump/config", c.apply(data))
 	}
 	cmdline, _ := os.ReadFile("/proc/cmdline")
-	c.applyCmdline(string(cmdline))
+	report(os.Stdout, "/proc/cmdline", c.applyCmdline(string(cmdline)))
 	if _, err := os.Stat("/proc/vmcore"); err == nil {
 		return captureAndPowerOff(c)
 	}
