@@ -82,7 +82,8 @@ func TestHTTPStalledBodyFallsBack(t *testing.T) {
 		rc.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	defer close(release) // before Close, which waits for the stalled handler
+	// Runs before Close, which waits for the stalled handler.
+	defer close(release)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 4<<20) // 64 MiB: more than loopback buffers hold
 	s := Source{Vmcore: bytes.NewReader(big), VmcoreSize: int64(len(big)), Dmesg: []byte("log\n")}
 	fallback := t.TempDir()

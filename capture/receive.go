@@ -118,6 +118,9 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rc.logf("%s %s: %v", r.Method, r.URL.Path, err)
 			msg = http.StatusText(status) + " (see the receiver's log)"
 		}
+		// Close, so the server answers now instead of first reading
+		// (up to 256 KiB of) a body that was refused or never comes.
+		w.Header().Set("Connection", "close")
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kdumpkit"`)
 		}
@@ -294,6 +297,11 @@ func (rc *Receiver) put(r *http.Request, ctl *http.ResponseController, id, name 
 		return err
 	}
 	defer rc.release(u, name)
+	// The old file of this name is void from now on, whatever comes of
+	// this PUT: a failed one must not leave it looking received.
+	if err := os.Remove(filepath.Join(u.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	idle := time.Duration(rc.limit(int64(rc.ReadIdle), int64(DefaultReadIdle)))
 	body := &idleReader{r: r.Body, ctl: ctl, idle: idle}
 	fi, err := receiveFile(u.dir, name, size, body, r.Trailer)
