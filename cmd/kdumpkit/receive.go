@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,47 +13,109 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/kdumpkit/kdumpkit/boards"
 	"github.com/kdumpkit/kdumpkit/capture"
 )
 
-// runReceive serves the capture tool's HTTP upload: a board on Ethernet
-// with kdumpkit.targets=http://HOST:PORT/ sends its dump here.
-func runReceive(args []string, _ io.ReadCloser, stdout, stderr io.Writer) error {
+// tokenEnv lets scripts choose the upload token without putting it on a
+// command line other users can read in ps.
+const tokenEnv = "KDUMPKIT_RECEIVE_TOKEN"
+
+// receiveFlags are `kdumpkit receive`'s settings.
+type receiveFlags struct {
+	listen, dir, token string
+	once               bool
+	maxFile, maxUpload sizeFlag
+}
+
+// sizeFlag is a byte count written like a board's memory size: 32G.
+type sizeFlag struct{ n int64 }
+
+func (s *sizeFlag) String() string { return boards.Size(s.n).String() }
+func (s *sizeFlag) Set(v string) error {
+	n, err := boards.ParseSize(v)
+	if err != nil || n > 1<<62 {
+		return fmt.Errorf("want a size like 32G")
+	}
+	s.n = int64(n)
+	return nil
+}
+
+func parseReceiveFlags(args []string, stderr io.Writer) (*receiveFlags, error) {
+	f := &receiveFlags{maxFile: sizeFlag{capture.DefaultMaxFile}, maxUpload: sizeFlag{capture.DefaultMaxUpload}}
 	fs := flag.NewFlagSet("receive", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", ":8123", "address to listen on")
-	dir := fs.String("dir", "dumps", "directory for received dumps (one subdirectory each)")
-	once := fs.Bool("once", false, "exit after the first dump")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8123", "address to listen on; another host's board needs e.g. 0.0.0.0:8123")
+	fs.StringVar(&f.dir, "dir", "dumps", "directory for received dumps (one subdirectory each)")
+	fs.StringVar(&f.token, "token", os.Getenv(tokenEnv), "upload token the board must send (default $"+tokenEnv+", else a random one)")
+	fs.BoolVar(&f.once, "once", false, "exit after the first dump")
+	fs.Var(&f.maxFile, "max-file", "largest file of an upload (the vmcore is about the board's RAM)")
+	fs.Var(&f.maxUpload, "max-upload", "largest upload, all its files together")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kdumpkit receive [-listen :8123] [-dir DIR] [-once]\n\nReceives dumps uploaded by the capture tool (target http://HOST:PORT/);\neach is kept only when its size and sha256 match what the board sent.")
+		fmt.Fprintln(stderr, "usage: kdumpkit receive [-listen 127.0.0.1:8123] [-dir DIR] [-token T] [-once] [-max-file 32G] [-max-upload 33G]\n\nReceives dumps uploaded by the capture tool; prints the token boards must carry\n(kdumpkit.targets=http://TOKEN@HOST:PORT/). Each dump is kept only when its\nsize and sha256 match what the board sent.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.token == "" {
+		f.token = randomToken()
+	}
+	if len(f.token) < 16 || !capture.ValidToken(f.token) {
+		return nil, errors.New("-token: want at least 16 letters, digits or . _ ~ - (it travels in a URL on the kernel command line)")
+	}
+	return f, nil
+}
+
+func randomToken() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// runReceive serves the capture tool's HTTP upload: a board with
+// kdumpkit.targets=http://TOKEN@HOST:PORT/ sends its dump here.
+func runReceive(args []string, _ io.ReadCloser, stdout, stderr io.Writer) error {
+	f, err := parseReceiveFlags(args, stderr)
+	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
+	if err := os.MkdirAll(f.dir, 0o755); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rc := &capture.Receiver{Dir: *dir, Log: stdout}
-	if *once {
+	rc := &capture.Receiver{Dir: f.dir, Log: stdout, Token: f.token, MaxFile: f.maxFile.n, MaxUpload: f.maxUpload.n}
+	if f.once {
 		rc.Received = func(string) { stop() }
 	}
-	srv := &http.Server{Handler: rc}
+	srv := rc.Server()
 	go func() {
 		<-ctx.Done()
 		// Shutdown, not Close: the commit that triggered -once still
 		// has its answer to send.
 		srv.Shutdown(context.Background())
 	}()
-	fmt.Fprintf(stdout, "receive: listening on %s, dumps go to %s\n", ln.Addr(), *dir)
+	announce(stdout, ln.Addr(), f)
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		return err
 	}
 	return nil
+}
+
+// announce prints where the receiver listens, the target a board must be
+// given, and a warning when other hosts can reach it.
+func announce(w io.Writer, addr net.Addr, f *receiveFlags) {
+	fmt.Fprintf(w, "receive: listening on %s, dumps go to %s\n", addr, f.dir)
+	if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		fmt.Fprintf(w, "receive: WARNING: %s is reachable from other hosts; anyone with the token can upload\n", addr)
+	}
+	fmt.Fprintf(w, "receive: token %s (board: kdumpkit.targets=http://%s@%s/)\n", f.token, f.token, addr)
 }
