@@ -81,15 +81,17 @@ func ParseTruth(lines []string) *Truth {
 		if m := cpuRe.FindStringSubmatch(l); m != nil && t.PanicPID == 0 {
 			// The first CPU line after the crash names the crashing task,
 			// whether an oops or the panic printed it.
-			t.PanicPID, _ = strconv.Atoi(m[1])
-			t.PanicComm = m[2]
+			if pid, ok := pidOf(m[1]); ok {
+				t.PanicPID, t.PanicComm = pid, m[2]
+			}
 		}
 		if m := frameRe.FindStringSubmatch(stampRe.ReplaceAllString(l, "")); m != nil && crashing && t.LastLine == "" {
 			t.Frames = append(t.Frames, m[1])
 		}
 		if m := savedRe.FindStringSubmatch(l); m != nil {
-			t.SavedSize, _ = strconv.ParseInt(m[1], 10, 64)
-			t.SavedSHA256 = m[2]
+			if size, err := strconv.ParseInt(m[1], 10, 64); err == nil {
+				t.SavedSize, t.SavedSHA256 = size, m[2]
+			}
 		}
 	}
 	for _, prefix := range oopsOrder {
@@ -111,11 +113,18 @@ func (t *Truth) truthLine(l string) {
 	case "task":
 		f := strings.SplitN(rest, " ", 4)
 		if len(f) == 4 {
-			if pid, err := strconv.Atoi(f[0]); err == nil {
+			if pid, ok := pidOf(f[0]); ok {
 				t.Tasks[pid] = f[3]
 			}
 		}
 	case "log":
 		t.LogTail = append(t.LogTail, stampRe.ReplaceAllString(levelRe.ReplaceAllString(rest, ""), ""))
 	}
+}
+
+// pidOf reads a PID as the kernel prints it: decimal, never negative, and
+// within an int (a number that does not fit is no PID, not MaxInt).
+func pidOf(s string) (int, bool) {
+	pid, err := strconv.Atoi(s)
+	return pid, err == nil && pid >= 0 && !strings.HasPrefix(s, "+")
 }
