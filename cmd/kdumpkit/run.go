@@ -18,7 +18,7 @@ type subcommand struct {
 var subcommands = map[string]subcommand{
 	"analyze": {runAnalyze, "analyze [-c \"cmd; cmd\"] [-i FILE] [--json] VMLINUX VMCORE   crash-like analysis"},
 	"dmesg":   {runDmesg, "dmesg [-m] [--json] VMCORE                                  the kernel log, no vmlinux needed"},
-	"receive": {runReceive, "receive [-listen :8123] [-dir DIR] [-once]                    take dumps uploaded over HTTP by the capture tool"},
+	"receive": {runReceive, "receive [-listen 127.0.0.1:8123] [-dir DIR] [-token T] [-once]  take dumps uploaded over HTTP by the capture tool"},
 }
 
 // run returns the process exit status: 0, 1 on failure, 2 on bad usage.

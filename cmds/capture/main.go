@@ -28,7 +28,7 @@ func main() {
 func run(ctx context.Context, args []string, console io.Writer) error {
 	fs := flag.NewFlagSet("capture", flag.ContinueOnError)
 	vmcore := fs.String("vmcore", "/proc/vmcore", "the dump to save")
-	targets := fs.String("targets", "9p,disk", "dump targets in order: 9p[:TAG], disk[:DEV], dir:/PATH, http://HOST:PORT/")
+	targets := fs.String("targets", "9p,disk", "dump targets in order: 9p[:TAG], disk[:/DEV], dir:/PATH, http://[TOKEN@]HOST:PORT/")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
