@@ -250,3 +250,29 @@ func TestUnverifiedMarker(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCutIsTruncated: a valid vmcore cut at any byte is either
+// refused as truncated (the cut is in the headers or notes) or opened
+// with a truncation warning; never "not an ELF vmcore".
+func TestEveryCutIsTruncated(t *testing.T) {
+	for _, c := range []*dumptest.Core{core(elf.ELFCLASS32, binary.LittleEndian), core(elf.ELFCLASS64, binary.BigEndian)} {
+		b := c.Bytes()
+		for n := 1; n < len(b); n += cutStep(n) {
+			f, err := New(bytes.NewReader(b[:n]), int64(n), "cut")
+			switch {
+			case err != nil && !errors.Is(err, ErrTruncated):
+				t.Fatalf("%v cut at %d: %v, want ErrTruncated", c.Class, n, err)
+			case err == nil && (len(f.Warnings) == 0 || !errors.Is(f.Warnings[0], ErrTruncated)):
+				t.Fatalf("%v cut at %d: opened with warnings %v, want a truncation warning", c.Class, n, f.Warnings)
+			}
+		}
+	}
+}
+
+// cutStep tries every byte of the headers and notes, then samples the data.
+func cutStep(n int) int {
+	if n < 512 {
+		return 1
+	}
+	return 61
+}
