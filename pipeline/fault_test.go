@@ -31,6 +31,7 @@ const (
 	faultMismatch = "mismatch" // the console's sha256 is not the saved vmcore's
 	faultCorrupt  = "corrupt"  // a vmcore byte changes after the manifest was written
 	faultCut      = "cut"      // power lost on the raw disk before the header was written
+	faultNothing  = "nothing"  // says VMCORE SAVED but wrote nothing
 )
 
 func TestMain(m *testing.M) {
@@ -64,6 +65,10 @@ func fakeQEMU(fault string, args []string) int {
 	var t capture.Target = &capture.DirTarget{Label: "9p:dump", Dir: share}
 	if targets == "disk" {
 		t = &capture.DiskTarget{Label: "disk:/dev/vda", Path: disk}
+	}
+	if fault == faultNothing {
+		fmt.Printf("%s target=9p:dump size=1 sha256=%x\n%s\n", capture.MarkerSaved, sha256.Sum256([]byte("x")), capture.MarkerPowerOff)
+		return 0
 	}
 	if fault == faultCut {
 		t.Put(context.Background(), capture.DmesgName, strings.NewReader(fakeDmesg), int64(len(fakeDmesg)))
@@ -280,5 +285,32 @@ func TestRunKeepsDiskCutShort(t *testing.T) {
 	m, _ := os.ReadFile(filepath.Join(res.Dir, UnverifiedName))
 	if !strings.Contains(string(m), "raw disk kept as") || !strings.Contains(string(m), `stage "vmcore saved"`) {
 		t.Errorf("%s = %q", UnverifiedName, m)
+	}
+}
+
+// TestRunNothingHome: a board that says it saved but wrote nothing is a
+// retrieve failure that says so, with no marker and no scratch left.
+func TestRunNothingHome(t *testing.T) {
+	res, err := fakeRun(t, faultNothing, "", "")
+	if err == nil || !strings.Contains(err.Error(), `stage "retrieve": nothing reached the host`) || errors.Is(err, ErrUnverified) {
+		t.Fatalf("err = %v", err)
+	}
+	ents, _ := os.ReadDir(res.Dir)
+	if len(ents) != 1 || ents[0].Name() != consoleName {
+		t.Errorf("dump directory holds %v, want only %s", ents, consoleName)
+	}
+}
+
+// TestDumpDirNeverShared: two runs started in the same second get a
+// directory each.
+func TestDumpDirNeverShared(t *testing.T) {
+	dumps, now := t.TempDir(), time.Now()
+	a, err := newDumpDir(dumps, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := newDumpDir(dumps, now)
+	if err != nil || a == b || !strings.HasSuffix(b, "-2") {
+		t.Errorf("second run's directory %q (%v), the first's %q", b, err, a)
 	}
 }

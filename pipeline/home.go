@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -20,6 +21,23 @@ const (
 	consoleName = "console.log"
 	diskName    = "disk.img" // the raw disk kept when its files could not be extracted
 )
+
+// newDumpDir makes a new directory for a run's dump, named by its start
+// time; a second run in the same second gets "-2", "-3"…, never the
+// first one's directory.
+func newDumpDir(dumps string, start time.Time) (string, error) {
+	if err := os.MkdirAll(dumps, 0o755); err != nil {
+		return "", err
+	}
+	name := filepath.Join(dumps, start.UTC().Format("20060102-150405"))
+	for i := 2; ; i++ {
+		err := os.Mkdir(name, 0o755)
+		if !errors.Is(err, os.ErrExist) {
+			return name, err
+		}
+		name = filepath.Join(dumps, fmt.Sprintf("%s-%d", start.UTC().Format("20060102-150405"), i))
+	}
+}
 
 // scratch is where the board writes its dump during a run: a directory
 // exported as 9p and a sparse raw disk image, both inside the dump

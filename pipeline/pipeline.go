@@ -65,7 +65,11 @@ type Result struct {
 // the error wraps ErrUnverified and names the directory.
 func (k *Kdump) Run(ctx context.Context) (*Result, error) {
 	start := time.Now()
-	res := &Result{Dir: filepath.Join(k.DumpsDir, start.UTC().Format("20060102-150405"))}
+	dir, err := newDumpDir(k.DumpsDir, start)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Dir: dir}
 	sc, err := newScratch(res.Dir, int64(k.Board.QEMU.Memory)+64<<20)
 	if err != nil {
 		return nil, err
@@ -74,6 +78,8 @@ func (k *Kdump) Run(ctx context.Context) (*Result, error) {
 	h := bringHome(res.Dir, sc)
 	if h.any() {
 		h.problems = append(h.problems, k.verify(res.Dir, truth)...)
+	} else if err == nil {
+		h.problem("nothing reached the host: the 9p share is empty and the raw disk was never written")
 	}
 	if err == nil && len(h.problems) > 0 {
 		err = fmt.Errorf("stage \"retrieve\": %s", strings.Join(h.problems, "; "))
