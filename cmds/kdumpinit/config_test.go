@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,15 +60,20 @@ func checkErrs(t *testing.T, errs []error, want []string) {
 	}
 }
 
-// FuzzConfig: whatever /kdump/config and the command line say, every
-// setting is its default or a value from the input that is in its set,
-// and the accepted settings read back the same from a config file and,
-// when unquoted, from a command line.
+// FuzzConfig: whatever /kdump/config and the command line say, the
+// command line's words split the same once joined again, every setting
+// is its default or a value from the input that is in its set, and the
+// accepted settings read back the same from a config file and, when they
+// hold no quote, from a command line.
 func FuzzConfig(f *testing.F) {
 	f.Add("# board\ncrash_cmdline=console=ttyAMA0 maxcpus=1\ntargets=9p\n", `console=ttyAMA0 kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.crash_cmdline="console=ttyS0 nr_cpus=1" quiet`)
 	f.Add("targets=9p,disk:/dev/vda,dir:/mnt/x,http://tok@10.0.2.2:8123/\nmode=capture\n", `kdumpkit.targets="9p x=1" kdumpkit.mode=`)
 	f.Add("crash_kernel=/kdump/kernel\ncapture_initrd=/a/../b\n", `"kdumpkit.crash=PANIC" kdumpkit.crash="A"B" a"`)
 	f.Fuzz(func(t *testing.T, file, cmdline string) {
+		words := splitCmdline(cmdline)
+		if again := splitCmdline(strings.Join(words, " ")); !slices.Equal(again, words) {
+			t.Fatalf("words %q joined and split again give %q", words, again)
+		}
 		c := defaults()
 		c.apply([]byte(file))
 		c.applyCmdline(cmdline)
