@@ -41,11 +41,12 @@ const (
 // ErrStalled means the receiver took no bytes for the idle timeout.
 var ErrStalled = errors.New("the receiver stalled")
 
-// Defaults for HTTPTarget's timeouts: generous for a board on a slow link,
-// short enough that a dead receiver costs a minute, not the dump.
+// Defaults for HTTPTarget's timeouts: generous for a board on a slow link
+// and a receiver that syncs a big vmcore before it answers, short enough
+// that a dead receiver costs a minute or two, not the dump.
 const (
 	DefaultDialTimeout   = 10 * time.Second
-	DefaultHeaderTimeout = 30 * time.Second
+	DefaultHeaderTimeout = 60 * time.Second
 	DefaultIdleTimeout   = 30 * time.Second
 )
 
@@ -172,7 +173,8 @@ func (t *HTTPTarget) Put(ctx context.Context, name string, r io.Reader, size int
 	defer watch.Stop()
 
 	pr, pw := io.Pipe()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, t.url("uploads", t.id, name), pr)
+	body := &progressReader{r: pr, watch: watch, idle: idle}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, t.url("uploads", t.id, name), body)
 	if err != nil {
 		return "", err
 	}
@@ -181,7 +183,7 @@ func (t *HTTPTarget) Put(ctx context.Context, name string, r io.Reader, size int
 	req.Trailer = http.Header{hdrSHA256: nil}
 	shaDone := make(chan string, 1)
 	go func() {
-		s, err := copyHashed(&progressWriter{w: pw, watch: watch, idle: idle}, r, size)
+		s, err := copyHashed(pw, r, size)
 		req.Trailer.Set(hdrSHA256, s)
 		shaDone <- s
 		pw.CloseWithError(err)
@@ -198,17 +200,22 @@ func (t *HTTPTarget) Put(ctx context.Context, name string, r io.Reader, size int
 	return sha, nil
 }
 
-// progressWriter re-arms the idle watch each time the transport takes
-// bytes; once the body is all sent, the header timeout takes over.
-type progressWriter struct {
-	w     io.Writer
+// progressReader re-arms the idle watch each time the transport takes
+// bytes of the body; once the body is all sent, the header timeout takes
+// over (the receiver syncs the file before it answers).
+type progressReader struct {
+	r     io.Reader
 	watch *time.Timer
 	idle  time.Duration
 }
 
-func (p *progressWriter) Write(b []byte) (int, error) {
-	n, err := p.w.Write(b)
-	p.watch.Reset(p.idle)
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err == nil {
+		p.watch.Reset(p.idle)
+	} else {
+		p.watch.Stop()
+	}
 	return n, err
 }
 

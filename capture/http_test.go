@@ -38,10 +38,10 @@ func TestHTTPSilentReceiverFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	var held []net.Conn
+	held := make(chan net.Conn, 16)
 	defer func() {
-		for _, c := range held {
-			c.Close()
+		for len(held) > 0 {
+			(<-held).Close()
 		}
 	}()
 	go func() {
@@ -50,7 +50,7 @@ func TestHTTPSilentReceiverFallsBack(t *testing.T) {
 			if err != nil {
 				return
 			}
-			held = append(held, c) // accepted, never read, never answered
+			held <- c // accepted, never read, never answered
 		}
 	}()
 	fallback := t.TempDir()
