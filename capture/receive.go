@@ -106,7 +106,7 @@ func (rc *Receiver) logf(format string, args ...any) {
 }
 
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rc.reapIdle()
+	rc.ReapIdle()
 	ctl := http.NewResponseController(w)
 	answer, status, err := rc.handle(r, ctl)
 	ctl.SetWriteDeadline(time.Now().Add(30 * time.Second)) // unsupported by recorders: fine
@@ -263,9 +263,11 @@ func (rc *Receiver) forget(u *upload) {
 	}
 }
 
-// reapIdle drops uploads nobody has touched for Abandon: a board that
+// ReapIdle drops uploads nobody has touched for Abandon: a board that
 // died mid-upload must not leave its files to be mixed into anything.
-func (rc *Receiver) reapIdle() {
+// Every request runs it; a server that may see no request runs it on a
+// timer too.
+func (rc *Receiver) ReapIdle() {
 	abandon := time.Duration(rc.limit(int64(rc.Abandon), int64(DefaultAbandon)))
 	var dead []*upload
 	rc.mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/kdumpkit/kdumpkit/boards"
 	"github.com/kdumpkit/kdumpkit/capture"
@@ -26,6 +27,7 @@ type receiveFlags struct {
 	listen, dir, token string
 	once               bool
 	maxFile, maxUpload sizeFlag
+	abandon            time.Duration
 }
 
 // sizeFlag is a byte count written like a board's memory size: 32G.
@@ -47,12 +49,13 @@ func parseReceiveFlags(args []string, stderr io.Writer) (*receiveFlags, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8123", "address to listen on; another host's board needs e.g. 0.0.0.0:8123")
 	fs.StringVar(&f.dir, "dir", "dumps", "directory for received dumps (one subdirectory each)")
-	fs.StringVar(&f.token, "token", os.Getenv(tokenEnv), "upload token the board must send (default $"+tokenEnv+", else a random one)")
+	fs.StringVar(&f.token, "token", "", "upload token the board must send (default $"+tokenEnv+", else a random one)")
 	fs.BoolVar(&f.once, "once", false, "exit after the first dump")
 	fs.Var(&f.maxFile, "max-file", "largest file of an upload (the vmcore is about the board's RAM)")
 	fs.Var(&f.maxUpload, "max-upload", "largest upload, all its files together")
+	fs.DurationVar(&f.abandon, "abandon", capture.DefaultAbandon, "drop an upload left uncommitted and idle this long")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kdumpkit receive [-listen 127.0.0.1:8123] [-dir DIR] [-token T] [-once] [-max-file 32G] [-max-upload 33G]\n\nReceives dumps uploaded by the capture tool; prints the token boards must carry\n(kdumpkit.targets=http://TOKEN@HOST:PORT/). Each dump is kept only when its\nsize and sha256 match what the board sent.")
+		fmt.Fprintln(stderr, "usage: kdumpkit receive [-listen 127.0.0.1:8123] [-dir DIR] [-token T] [-once]\n       [-max-file 32G] [-max-upload 33G] [-abandon 10m]\n\nReceives dumps uploaded by the capture tool; prints the token boards must carry\n(kdumpkit.targets=http://TOKEN@HOST:PORT/). Each dump is kept only when its\nsize and sha256 match what the board sent.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -60,6 +63,12 @@ func parseReceiveFlags(args []string, stderr io.Writer) (*receiveFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.abandon <= 0 {
+		return nil, errors.New("-abandon: want a positive duration like 10m")
+	}
+	if f.token == "" {
+		f.token = os.Getenv(tokenEnv) // read here, so -h never prints it
 	}
 	if f.token == "" {
 		f.token = randomToken()
@@ -92,11 +101,12 @@ func runReceive(args []string, _ io.ReadCloser, stdout, stderr io.Writer) error 
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rc := &capture.Receiver{Dir: f.dir, Log: stdout, Token: f.token, MaxFile: f.maxFile.n, MaxUpload: f.maxUpload.n}
+	rc := &capture.Receiver{Dir: f.dir, Log: stdout, Token: f.token, MaxFile: f.maxFile.n, MaxUpload: f.maxUpload.n, Abandon: f.abandon}
 	if f.once {
 		rc.Received = func(string) { stop() }
 	}
 	srv := rc.Server()
+	go reapEvery(ctx, rc, f.abandon)
 	go func() {
 		<-ctx.Done()
 		// Shutdown, not Close: the commit that triggered -once still
@@ -108,6 +118,20 @@ func runReceive(args []string, _ io.ReadCloser, stdout, stderr io.Writer) error 
 		return err
 	}
 	return nil
+}
+
+// reapEvery drops abandoned uploads even when no board calls.
+func reapEvery(ctx context.Context, rc *capture.Receiver, abandon time.Duration) {
+	tick := time.NewTicker(max(abandon/4, 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			rc.ReapIdle()
+		}
+	}
 }
 
 // announce prints where the receiver listens, the target a board must be

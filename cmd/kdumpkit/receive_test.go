@@ -379,3 +379,26 @@ func treeOf(root string) map[string]bool {
 	})
 	return out
 }
+
+// TestReceiveProcessDropsAbandoned: an upload a board never commits is
+// removed after -abandon even if no other request ever comes.
+func TestReceiveProcessDropsAbandoned(t *testing.T) {
+	bin := buildKdumpkit(t)
+	dir := t.TempDir()
+	p := startReceive(t, bin, t.TempDir(), nil, "-listen", "127.0.0.1:0", "-dir", dir, "-token", testToken, "-abandon", "1s")
+	_, id := rawRequest(t, p.addr, postText("/uploads", testToken))
+	log := []byte("log of a board that died\n")
+	if status, body := rawRequest(t, p.addr, putText("/uploads/"+id+"/dmesg.txt", testToken, strconv.Itoa(len(log)), log, shaHex(log))); status != http.StatusCreated {
+		t.Fatalf("%d %s", status, body)
+	}
+	incoming := filepath.Join(dir, ".incoming", id)
+	if _, err := os.Stat(incoming); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, err := os.Stat(incoming); os.IsNotExist(err) {
+			return
+		}
+	}
+	t.Errorf("%s still there 10 s after a 1 s -abandon:\n%s", incoming, p.out.String())
+}
