@@ -40,6 +40,7 @@ const (
 	DefaultMaxFile    = 32 << 30
 	DefaultMaxUpload  = DefaultMaxFile + 1<<30
 	DefaultMaxUploads = 32
+	DefaultReadHeader = 10 * time.Second
 	DefaultReadIdle   = time.Minute
 	DefaultAbandon    = 10 * time.Minute
 )
@@ -57,9 +58,10 @@ type Receiver struct {
 	// MaxUploads the uploads open at once; zero means the Default.
 	MaxFile, MaxUpload int64
 	MaxUploads         int
-	// ReadIdle ends a PUT whose body brings no byte for that long;
-	// Abandon drops an uncommitted upload idle for that long.
-	ReadIdle, Abandon time.Duration
+	// HeaderTimeout bounds reading a request's headers (Server),
+	// ReadIdle a PUT whose body brings no byte, Abandon an uncommitted
+	// upload nobody touches; zero means the Default.
+	HeaderTimeout, ReadIdle, Abandon time.Duration
 	// Received gets the directory of each filed dump.
 	Received func(dir string)
 
@@ -79,13 +81,13 @@ type upload struct {
 }
 
 // Server is an http.Server for rc whose slow clients cannot hold others
-// up: headers must arrive in 10 s, idle connections close after a minute,
+// up: headers must arrive in HeaderTimeout, idle connections close after a minute,
 // and each body read is bounded by ReadIdle in the handler (a whole-body
 // deadline would cut a big vmcore on a slow link).
 func (rc *Receiver) Server() *http.Server {
 	return &http.Server{
 		Handler:           rc,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: time.Duration(rc.limit(int64(rc.HeaderTimeout), int64(DefaultReadHeader))),
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          log.New(rc.logWriter(), "receive: ", 0),
@@ -113,7 +115,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status = statusOf(err)
 		msg := err.Error()
-		if status >= 500 {
+		if status == http.StatusInternalServerError || status == http.StatusInsufficientStorage {
 			// Host errors stay in the host's log: they name host paths.
 			rc.logf("%s %s: %v", r.Method, r.URL.Path, err)
 			msg = http.StatusText(status) + " (see the receiver's log)"

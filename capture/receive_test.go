@@ -355,3 +355,67 @@ func serveOneTrailer(rc *Receiver, method, path string, h http.Header, body []by
 	rc.ServeHTTP(w, r)
 	return w
 }
+
+// TestReceiverSlowHeadersCut: a client that dribbles its headers is cut
+// off after HeaderTimeout, and others are served meanwhile.
+func TestReceiverSlowHeadersCut(t *testing.T) {
+	srv := startReceiver(t, &Receiver{Dir: t.TempDir(), Log: io.Discard, Token: testToken, HeaderTimeout: 500 * time.Millisecond})
+	c, err := net.Dial("tcp", addrOf(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /uploads HTTP/1.1\r\nHost: x\r\n") // and no more
+	openUpload(t, addrOf(srv))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = c.Read(make([]byte, 512))
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the connection with unfinished headers is still open after %s", time.Since(start))
+	}
+}
+
+// TestReceiverTooManyUploads: past MaxUploads open uploads a board is
+// told 503, with a reason, instead of sharing anything.
+func TestReceiverTooManyUploads(t *testing.T) {
+	srv := startReceiver(t, &Receiver{Dir: t.TempDir(), Log: io.Discard, Token: testToken, MaxUploads: 2})
+	openUpload(t, addrOf(srv))
+	openUpload(t, addrOf(srv))
+	status, body := rawRequest(t, addrOf(srv), postText("/uploads", testToken))
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "too many uploads") {
+		t.Errorf("%d %s", status, body)
+	}
+}
+
+// TestReceiverHostErrorsStayInLog: a failure of the host (here DIR is a
+// file) answers 500 without the host path, which goes to the log.
+func TestReceiverHostErrorsStayInLog(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notDir, nil, 0o644)
+	var log syncLog
+	srv := startReceiver(t, &Receiver{Dir: notDir, Log: &log, Token: testToken})
+	status, body := rawRequest(t, addrOf(srv), postText("/uploads", testToken))
+	if status != http.StatusInternalServerError || strings.Contains(body, notDir) {
+		t.Errorf("%d %q", status, body)
+	}
+	if !strings.Contains(log.String(), notDir) {
+		t.Errorf("the log does not name the cause:\n%s", log.String())
+	}
+}
+
+type syncLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
