@@ -71,7 +71,7 @@ func TestHTTPSilentReceiverFallsBack(t *testing.T) {
 // TestHTTPStalledBodyFallsBack: a receiver that stops reading in the
 // middle of the vmcore makes the send block; the idle timeout ends it.
 func TestHTTPStalledBodyFallsBack(t *testing.T) {
-	rc := &Receiver{Dir: t.TempDir(), Log: io.Discard}
+	rc := &Receiver{Dir: t.TempDir(), Log: io.Discard, Token: testToken}
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/"+VmcoreName) {
@@ -88,7 +88,7 @@ func TestHTTPStalledBodyFallsBack(t *testing.T) {
 	s := Source{Vmcore: bytes.NewReader(big), VmcoreSize: int64(len(big)), Dmesg: []byte("log\n")}
 	fallback := t.TempDir()
 	var console bytes.Buffer
-	m, err := Save(context.Background(), s, []Target{quick("http", srv.URL+"/"), &DirTarget{Label: "dir", Dir: fallback}}, &console)
+	m, err := Save(context.Background(), s, []Target{quick("http", withToken(srv.URL)), &DirTarget{Label: "dir", Dir: fallback}}, &console)
 	if err != nil || m.Target != "dir" {
 		t.Fatalf("%+v, %v\n%s", m, err, console.String())
 	}
@@ -132,8 +132,8 @@ func TestHTTPTokenFromURL(t *testing.T) {
 // so a board (or a test) can tell where its dump went.
 func TestHTTPFiledAnswer(t *testing.T) {
 	dir := t.TempDir()
-	srv := startReceiver(t, &Receiver{Dir: dir, Log: io.Discard})
-	target := quick("http", srv.URL+"/")
+	srv := startReceiver(t, &Receiver{Dir: dir, Log: io.Discard, Token: testToken})
+	target := quick("http", withToken(srv.URL))
 	if _, err := Save(context.Background(), src(), []Target{target}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -143,5 +143,28 @@ func TestHTTPFiledAnswer(t *testing.T) {
 	}
 	if strings.Contains(target.Filed, dir) {
 		t.Errorf("the answer names a host path: %q", target.Filed)
+	}
+}
+
+// withToken is a receiver's base URL carrying testToken, as a board's
+// kdumpkit.targets= names it.
+func withToken(url string) string {
+	return strings.Replace(url, "http://", "http://"+testToken+"@", 1) + "/"
+}
+
+// TestReceiverWithoutTokenServesNobody: a Receiver built without a token
+// (a caller that forgot to set one) fails closed, refusing every upload,
+// including one that carries a token.
+func TestReceiverWithoutTokenServesNobody(t *testing.T) {
+	dir := t.TempDir()
+	srv := startReceiver(t, &Receiver{Dir: dir, Log: io.Discard})
+	for _, url := range []string{srv.URL + "/", withToken(srv.URL)} {
+		_, err := Save(context.Background(), src(), []Target{quick("http", url)}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("%s: err = %v, want a 401 refusal", url, err)
+		}
+	}
+	if got, _ := filepath.Glob(filepath.Join(dir, "*", VmcoreName)); len(got) != 0 {
+		t.Errorf("dumps filed: %v", got)
 	}
 }

@@ -189,9 +189,10 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
+// authorized fails closed: a Receiver without a token serves nobody.
 func (rc *Receiver) authorized(r *http.Request) bool {
 	if rc.Token == "" {
-		return true
+		return false
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(rc.Token)) == 1
