@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kdumpkit/kdumpkit/debpkg"
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 // FieldError is a board value that is refused; Parse adds the file and
@@ -236,15 +237,15 @@ func (b *Board) checkKdump() error {
 	return nil
 }
 
-// validTarget is one entry of kdumpkit.targets=, a comma-separated kernel
-// parameter, so it may hold neither a comma nor anything that ends the
-// parameter.
+// validTarget is one entry of kdumpkit.targets=, read on the board by
+// protocol.ParseSpecs; the list is a comma-separated kernel parameter, so
+// an entry may hold neither a comma nor anything that ends the parameter.
 func validTarget(t string) bool {
 	if strings.ContainsAny(t, ", \t\n\"\x00") {
 		return false
 	}
-	return t == "9p" || t == "disk" || strings.HasPrefix(t, "dir:/") ||
-		strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://")
+	_, err := protocol.ParseSpecs(t)
+	return err == nil
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

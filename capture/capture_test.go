@@ -202,23 +202,3 @@ func TestHTTPCutHalfWay(t *testing.T) {
 		}
 	}
 }
-
-func TestParseSpecs(t *testing.T) {
-	got, err := ParseSpecs("9p, disk:/dev/vdb,dir:/mnt/x,http://10.0.2.2:8123/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "9p:dump disk:/dev/vdb dir:/mnt/x http://10.0.2.2:8123/"
-	var s []string
-	for _, g := range got {
-		s = append(s, g.String())
-	}
-	if strings.Join(s, " ") != want {
-		t.Errorf("got %v", s)
-	}
-	for _, bad := range []string{"", "floppy", "dir:relative"} {
-		if _, err := ParseSpecs(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}

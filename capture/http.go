@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 // HTTP upload protocol, for boards with Ethernet and no shared disk. Every
@@ -86,7 +88,7 @@ func (t *HTTPTarget) setup() error {
 		if err != nil {
 			return
 		}
-		t.token = uploadToken(u)
+		t.token = protocol.UploadToken(u)
 		u.User = nil
 		u.Path = strings.TrimRight(u.Path, "/")
 		t.base = u
@@ -100,7 +102,7 @@ func (t *HTTPTarget) setup() error {
 		}}
 	})
 	if t.base == nil {
-		return fmt.Errorf("%w: upload URL %q does not parse", ErrBadSpec, t.Label)
+		return fmt.Errorf("%w: upload URL %q does not parse", protocol.ErrBadSpec, t.Label)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 // startReceiver serves rc with the server settings `kdumpkit receive` uses.
@@ -107,11 +109,11 @@ func TestHTTPTokenFromURL(t *testing.T) {
 	const token = "tok-0123456789abcdef"
 	dir := t.TempDir()
 	srv := startReceiver(t, &Receiver{Dir: dir, Log: io.Discard, Token: token})
-	withToken := Spec{"http", strings.Replace(srv.URL, "http://", "http://"+token+"@", 1) + "/"}
+	withToken := protocol.Spec{Kind: "http", Arg: strings.Replace(srv.URL, "http://", "http://"+token+"@", 1) + "/"}
 	var console bytes.Buffer
 	fallback := t.TempDir()
 	m, err := Save(context.Background(), src(), []Target{
-		quick(Spec{"http", srv.URL + "/"}.Label(), srv.URL+"/"),
+		quick(protocol.Spec{Kind: "http", Arg: srv.URL + "/"}.Label(), srv.URL+"/"),
 		quick(withToken.Label(), withToken.String()),
 		&DirTarget{Label: "dir", Dir: fallback}}, &console)
 	if err != nil || m.Target != withToken.Label() {

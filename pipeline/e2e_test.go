@@ -25,6 +25,7 @@ import (
 	"github.com/kdumpkit/kdumpkit/hostcheck"
 	"github.com/kdumpkit/kdumpkit/kbuild"
 	"github.com/kdumpkit/kdumpkit/kernelsrc"
+	"github.com/kdumpkit/kdumpkit/protocol"
 	"github.com/kdumpkit/kdumpkit/qemu"
 	"github.com/kdumpkit/kdumpkit/rootfs"
 	"github.com/kdumpkit/kdumpkit/toolchain"
@@ -242,7 +243,7 @@ func TestBootToShell(t *testing.T) {
 	}
 	defer p.Kill()
 	w := &qemu.Watcher{Stages: []qemu.Stage{
-		{Name: "crash kernel loaded", Marker: regexp.MustCompile(capture.MarkerReady), Fail: regexp.MustCompile(capture.MarkerLoadFailed), Timeout: 2 * time.Minute},
+		{Name: "crash kernel loaded", Marker: regexp.MustCompile(protocol.MarkerReady), Fail: regexp.MustCompile(protocol.MarkerLoadFailed), Timeout: 2 * time.Minute},
 		// gosh's line editor prints its key help under the prompt.
 		{Name: "shell prompt", Marker: regexp.MustCompile(`C-d erase/stop`), Fail: regexp.MustCompile(`Kernel panic`), Timeout: time.Minute},
 	}}

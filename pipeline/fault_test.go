@@ -16,6 +16,7 @@ import (
 
 	"github.com/kdumpkit/kdumpkit/boards"
 	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 // fakeEnv, when set, makes this test binary stand in for
@@ -67,7 +68,7 @@ func fakeQEMU(fault string, args []string) int {
 		t = &capture.DiskTarget{Label: "disk:/dev/vda", Path: disk}
 	}
 	if fault == faultNothing {
-		fmt.Printf("%s target=9p:dump size=1 sha256=%x\n%s\n", capture.MarkerSaved, sha256.Sum256([]byte("x")), capture.MarkerPowerOff)
+		fmt.Printf("%s target=9p:dump size=1 sha256=%x\n%s\n", protocol.MarkerSaved, sha256.Sum256([]byte("x")), protocol.MarkerPowerOff)
 		return 0
 	}
 	if fault == faultCut {
@@ -77,7 +78,7 @@ func fakeQEMU(fault string, args []string) int {
 	}
 	m, err := capture.Save(context.Background(), src, []capture.Target{t}, os.Stdout)
 	if err != nil {
-		fmt.Printf("%s %v\n", capture.MarkerCaptureFailed, err)
+		fmt.Printf("%s %v\n", protocol.MarkerCaptureFailed, err)
 		return 1
 	}
 	v, _ := m.File(capture.VmcoreName)
@@ -89,11 +90,11 @@ func fakeQEMU(fault string, args []string) int {
 		f.WriteAt([]byte("X"), 100)
 		f.Close()
 	}
-	fmt.Printf("%s target=%s size=%d sha256=%s\n", capture.MarkerSaved, m.Target, v.Size, v.SHA256)
+	fmt.Printf("%s target=%s size=%d sha256=%s\n", protocol.MarkerSaved, m.Target, v.Size, v.SHA256)
 	if fault == faultSlowOff {
 		time.Sleep(time.Minute)
 	}
-	fmt.Println(capture.MarkerPowerOff)
+	fmt.Println(protocol.MarkerPowerOff)
 	if fault == faultHang {
 		time.Sleep(time.Hour)
 	}
@@ -185,7 +186,7 @@ func wantKept(t *testing.T, res *Result, err error, reason string) {
 	if _, err := os.Stat(filepath.Join(res.Dir, capture.ManifestName)); err != nil {
 		t.Error(err)
 	}
-	if c, _ := os.ReadFile(filepath.Join(res.Dir, consoleName)); !bytes.Contains(c, []byte(capture.MarkerSaved)) {
+	if c, _ := os.ReadFile(filepath.Join(res.Dir, consoleName)); !bytes.Contains(c, []byte(protocol.MarkerSaved)) {
 		t.Errorf("console.log lacks the saved line:\n%s", c)
 	}
 	marker, rerr := os.ReadFile(filepath.Join(res.Dir, UnverifiedName))

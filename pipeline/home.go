@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/protocol"
 	"github.com/kdumpkit/kdumpkit/qemu"
 )
 
@@ -191,7 +192,7 @@ func (k *Kdump) verify(dir string, t *Truth) []string {
 	case !ok:
 		return []string{fmt.Sprintf("%s lists no %s", capture.ManifestName, capture.VmcoreName)}
 	case t.SavedSHA256 == "":
-		return []string{fmt.Sprintf("the console never printed %q, so nothing confirms this is the vmcore the board saved", capture.MarkerSaved)}
+		return []string{fmt.Sprintf("the console never printed %q, so nothing confirms this is the vmcore the board saved", protocol.MarkerSaved)}
 	case v.SHA256 != t.SavedSHA256 || v.Size != t.SavedSize:
 		return []string{fmt.Sprintf("the vmcore home is %d bytes sha256 %s; the board said it saved %d bytes sha256 %s", v.Size, v.SHA256, t.SavedSize, t.SavedSHA256)}
 	}

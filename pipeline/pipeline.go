@@ -18,6 +18,7 @@ import (
 
 	"github.com/kdumpkit/kdumpkit/boards"
 	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/protocol"
 	"github.com/kdumpkit/kdumpkit/qemu"
 )
 
@@ -108,10 +109,7 @@ func (k *Kdump) boot(ctx context.Context, res *Result, sc scratch) (*Truth, erro
 		out = io.MultiWriter(console, k.Log)
 	}
 	run := &qemu.Run{Board: k.Board, Kernel: k.Kernel, DTB: k.DTB, Initrd: k.Initrd, Share: sc.share, Disk: sc.disk, Console: out,
-		Append: fmt.Sprintf("panic=-1 kdumpkit.mode=test kdumpkit.crash=%s", k.Crash)}
-	if k.Targets != "" {
-		run.Append += " kdumpkit.targets=" + k.Targets
-	}
+		Append: "panic=-1 " + protocol.TestParams(k.Crash, k.Targets)}
 	fmt.Fprintf(k.Log, "kdump: %s\n", run.String())
 	p, err := run.Start(ctx)
 	if err != nil {
@@ -164,14 +162,14 @@ func re(s string) *regexp.Regexp { return regexp.MustCompile(regexp.QuoteMeta(s)
 // timeouts.
 func (k *Kdump) stages() []qemu.Stage {
 	t := k.Board.Kdump.Timeouts
-	failCapture := re(capture.MarkerCaptureFailed)
+	failCapture := re(protocol.MarkerCaptureFailed)
 	return []qemu.Stage{
 		{Name: "booted", Marker: regexp.MustCompile(`Run /init as init process`), Timeout: t.Boot.D()},
-		{Name: "crash kernel loaded", Marker: re(capture.MarkerReady), Fail: re(capture.MarkerLoadFailed), Timeout: t.Load.D()},
-		{Name: "ground truth printed", Marker: re(capture.MarkerTruthEnd), Timeout: t.Load.D()},
+		{Name: "crash kernel loaded", Marker: re(protocol.MarkerReady), Fail: re(protocol.MarkerLoadFailed), Timeout: t.Load.D()},
+		{Name: "ground truth printed", Marker: re(protocol.MarkerTruthEnd), Timeout: t.Load.D()},
 		{Name: "panic triggered", Marker: regexp.MustCompile(`Kernel panic - not syncing|Internal error: |kernel BUG at |Unable to handle kernel `), Timeout: t.Panic.D()},
-		{Name: "capture kernel up", Marker: re(capture.MarkerCaptureUp), Fail: failCapture, Timeout: t.Panic.D()},
-		{Name: "vmcore saved", Marker: re(capture.MarkerSaved), Fail: failCapture, Timeout: t.Capture.D()},
-		{Name: "powering off", Marker: re(capture.MarkerPowerOff), Timeout: t.Poweroff.D()},
+		{Name: "capture kernel up", Marker: re(protocol.MarkerCaptureUp), Fail: failCapture, Timeout: t.Panic.D()},
+		{Name: "vmcore saved", Marker: re(protocol.MarkerSaved), Fail: failCapture, Timeout: t.Capture.D()},
+		{Name: "powering off", Marker: re(protocol.MarkerPowerOff), Timeout: t.Poweroff.D()},
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 // Truth is what the console says happened, to check the analyzer against.
@@ -33,7 +33,6 @@ var (
 	panicRe = regexp.MustCompile(`Kernel panic - not syncing: (.*)$`)
 	cpuRe   = regexp.MustCompile(`CPU: \d+ PID: (\d+) Comm: (\S+)`)
 	frameRe = regexp.MustCompile(`^\s*(\S+) from (\S+)\+0x`)
-	savedRe = regexp.MustCompile(regexp.QuoteMeta(capture.MarkerSaved) + `.* size=(\d+) sha256=([0-9a-f]{64})`)
 	levelRe = regexp.MustCompile(`^<\d+>`)
 	// oopsRe matches the oops lines crash (and the analyzer) take as the
 	// panic message when there is no "Kernel panic" line.
@@ -47,11 +46,11 @@ func ParseTruth(lines []string) *Truth {
 	inTruth, sawPanic, crashing := false, false, false
 	for i, l := range lines {
 		switch {
-		case strings.Contains(l, capture.MarkerTruthBegin):
+		case strings.Contains(l, protocol.MarkerTruthBegin):
 			inTruth = true
-		case strings.Contains(l, capture.MarkerTruthEnd):
+		case strings.Contains(l, protocol.MarkerTruthEnd):
 			inTruth = false
-		case strings.Contains(l, capture.MarkerCrashing):
+		case strings.Contains(l, protocol.MarkerCrashing):
 			// Backtraces before this (boot-time WARNINGs) are not the crash's.
 			crashing = true
 		case inTruth:
@@ -88,10 +87,8 @@ func ParseTruth(lines []string) *Truth {
 		if m := frameRe.FindStringSubmatch(stampRe.ReplaceAllString(l, "")); m != nil && crashing && t.LastLine == "" {
 			t.Frames = append(t.Frames, m[1])
 		}
-		if m := savedRe.FindStringSubmatch(l); m != nil {
-			if size, err := strconv.ParseInt(m[1], 10, 64); err == nil {
-				t.SavedSize, t.SavedSHA256 = size, m[2]
-			}
+		if s, ok := protocol.ParseSaved(l); ok {
+			t.SavedSize, t.SavedSHA256 = s.Size, s.SHA256
 		}
 	}
 	for _, prefix := range oopsOrder {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kdumpkit/kdumpkit/boards"
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 // ForBoard builds a board's two images into dir — the capture initramfs,
@@ -25,7 +26,7 @@ func ForBoard(ctx context.Context, b *boards.Board, kernelImage, dir string, log
 	}
 	moduleDir = filepath.Dir(moduleDir)
 	config := filepath.Join(dir, "kdump.config")
-	text := fmt.Sprintf("# from %s\ncrash_cmdline=%s\ntargets=%s\n", b.Path, b.Kernel.CrashCmdline, strings.Join(b.Kdump.Targets, ","))
+	text := protocol.Config{CrashCmdline: b.Kernel.CrashCmdline, Targets: strings.Join(b.Kdump.Targets, ",")}.File(b.Path)
 	if old, err := os.ReadFile(config); err != nil || string(old) != text {
 		if err := os.WriteFile(config, []byte(text), 0o644); err != nil {
 			return "", err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kdumpkit/kdumpkit/boards"
 	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 // tokenEnv lets scripts choose the upload token without putting it on a
@@ -73,7 +74,7 @@ func parseReceiveFlags(args []string, stderr io.Writer) (*receiveFlags, error) {
 	if f.token == "" {
 		f.token = randomToken()
 	}
-	if len(f.token) < 16 || !capture.ValidToken(f.token) {
+	if len(f.token) < 16 || !protocol.ValidToken(f.token) {
 		return nil, errors.New("-token: want at least 16 letters, digits or . _ ~ - (it travels in a URL on the kernel command line)")
 	}
 	return f, nil

@@ -14,13 +14,14 @@ import (
 	"os/signal"
 
 	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintf(os.Stdout, "%s %v\n", capture.MarkerCaptureFailed, err)
+		fmt.Fprintf(os.Stdout, "%s %v\n", protocol.MarkerCaptureFailed, err)
 		os.Exit(1)
 	}
 }
@@ -32,7 +33,7 @@ func run(ctx context.Context, args []string, console io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	specs, err := capture.ParseSpecs(*targets)
+	specs, err := protocol.ParseSpecs(*targets)
 	if err != nil {
 		return err
 	}
@@ -61,6 +62,6 @@ func run(ctx context.Context, args []string, console io.Writer) error {
 		return err
 	}
 	v, _ := m.File(capture.VmcoreName)
-	fmt.Fprintf(console, "%s target=%s size=%d sha256=%s\n", capture.MarkerSaved, m.Target, v.Size, v.SHA256)
+	fmt.Fprintln(console, protocol.Saved{Target: m.Target, Size: v.Size, SHA256: v.SHA256})
 	return nil
 }

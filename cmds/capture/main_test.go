@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/protocol"
 
 	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
@@ -26,7 +27,7 @@ func TestCaptureReferenceDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(console.String(), capture.MarkerSaved+" target=dir:"+dir) || m.Release == "" {
+	if !strings.Contains(console.String(), protocol.MarkerSaved+" target=dir:"+dir) || m.Release == "" {
 		t.Errorf("console:\n%s\nmanifest %+v", console.String(), m)
 	}
 	log, _ := os.ReadFile(filepath.Join(dir, capture.DmesgName))

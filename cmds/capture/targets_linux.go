@@ -9,10 +9,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 // target turns a spec into a Target; a 9p share is mounted on first use.
-func target(s capture.Spec, console io.Writer) capture.Target {
+func target(s protocol.Spec, console io.Writer) capture.Target {
 	switch s.Kind {
 	case "9p":
 		return &mounted9p{DirTarget: capture.DirTarget{Label: s.String(), Dir: "/mnt/" + s.Arg}, tag: s.Arg}

@@ -10,38 +10,37 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kdumpkit/kdumpkit/protocol"
 	"golang.org/x/sys/unix"
-
-	"github.com/kdumpkit/kdumpkit/capture"
 )
 
 func run() error {
-	c := defaults()
+	c := protocol.DefaultConfig()
 	if data, err := os.ReadFile("/kdump/config"); err == nil {
-		report(os.Stdout, "/kdump/config", c.apply(data))
+		report(os.Stdout, "/kdump/config", c.Apply(data))
 	}
 	cmdline, _ := os.ReadFile("/proc/cmdline")
-	report(os.Stdout, "/proc/cmdline", c.applyCmdline(string(cmdline)))
+	report(os.Stdout, "/proc/cmdline", c.ApplyCmdline(string(cmdline)))
 	if _, err := os.Stat("/proc/vmcore"); err == nil {
 		return captureAndPowerOff(c)
 	}
-	if c.Mode == "capture" {
+	if c.Mode == protocol.ModeCapture {
 		// Booted as the capture kernel, yet the old memory is not exported.
-		fmt.Printf("%s no /proc/vmcore in the capture kernel: CONFIG_PROC_VMCORE or CONFIG_CRASH_DUMP is off\n", capture.MarkerCaptureFailed)
-		fmt.Println(capture.MarkerPowerOff)
+		fmt.Printf("%s no /proc/vmcore in the capture kernel: CONFIG_PROC_VMCORE or CONFIG_CRASH_DUMP is off\n", protocol.MarkerCaptureFailed)
+		fmt.Println(protocol.MarkerPowerOff)
 		return unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 	}
 	if err := loadCrashKernel(c); err != nil {
-		fmt.Printf("%s %v\n", capture.MarkerLoadFailed, err)
+		fmt.Printf("%s %v\n", protocol.MarkerLoadFailed, err)
 		return err
 	}
-	fmt.Printf("%s crash kernel loaded\n", capture.MarkerReady)
-	if c.Mode != "test" {
+	fmt.Printf("%s crash kernel loaded\n", protocol.MarkerReady)
+	if c.Mode != protocol.ModeTest {
 		shell()
 		return nil
 	}
 	printGroundTruth()
-	fmt.Printf("%s %s\n", capture.MarkerCrashing, c.Crash)
+	fmt.Printf("%s %s\n", protocol.MarkerCrashing, c.Crash)
 	cmd := exec.Command(self(), "-trigger", c.Crash)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	err := cmd.Run()
@@ -77,9 +76,9 @@ func self() string {
 }
 
 // loadCrashKernel runs our kexec the way kexec-tools users know it.
-func loadCrashKernel(c config) error {
+func loadCrashKernel(c protocol.Config) error {
 	args := []string{"-p", c.CrashKernel, "--initrd=" + c.CaptureInitrd,
-		"--append=" + c.CrashCmdline + " kdumpkit.mode=capture kdumpkit.targets=" + c.Targets}
+		"--append=" + c.CaptureCmdline()}
 	if _, err := os.Stat("/sys/firmware/fdt"); err == nil {
 		args = append(args, "--dtb=/sys/firmware/fdt")
 	}
@@ -97,7 +96,7 @@ func loadCrashKernel(c config) error {
 // printGroundTruth prints what the host checks the analyzer against:
 // the release, every task (PID, PPID, state, comm) and the log tail.
 func printGroundTruth() {
-	fmt.Println(capture.MarkerTruthBegin)
+	fmt.Println(protocol.MarkerTruthBegin)
 	var u unix.Utsname
 	unix.Uname(&u)
 	fmt.Printf("release %s\n", unix.ByteSliceToString(u.Release[:]))
@@ -118,7 +117,7 @@ func printGroundTruth() {
 			fmt.Printf("log %s\n", l)
 		}
 	}
-	fmt.Println(capture.MarkerTruthEnd)
+	fmt.Println(protocol.MarkerTruthEnd)
 }
 
 // parseStat reads pid, ppid, state and comm from /proc/PID/stat; comm is
@@ -163,14 +162,14 @@ func trigger(kind string) error {
 
 // captureAndPowerOff saves the dump and powers off, whatever happened:
 // the host reads the outcome from the console markers.
-func captureAndPowerOff(c config) error {
-	fmt.Println(capture.MarkerCaptureUp)
+func captureAndPowerOff(c protocol.Config) error {
+	fmt.Println(protocol.MarkerCaptureUp)
 	cmd := exec.Command("/bbin/capture", "-targets", c.Targets)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
 	if err := cmd.Run(); err != nil {
 		fmt.Printf("kdumpinit: capture: %v\n", err)
 	}
-	fmt.Println(capture.MarkerPowerOff)
+	fmt.Println(protocol.MarkerPowerOff)
 	unix.Sync()
 	return unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 }

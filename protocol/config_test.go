@@ -1,4 +1,4 @@
-package main
+package protocol
 
 import (
 	"fmt"
@@ -7,40 +7,25 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/kdumpkit/kdumpkit/capture"
 )
 
 func TestConfigLayers(t *testing.T) {
-	c := defaults()
-	c.apply([]byte("# board\ncrash_cmdline=console=ttyAMA0 maxcpus=1\ntargets=9p\n"))
-	c.applyCmdline(`console=ttyAMA0 kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.crash_cmdline="console=ttyS0 nr_cpus=1" quiet`)
+	c := DefaultConfig()
+	c.Apply([]byte("# board\ncrash_cmdline=console=ttyAMA0 maxcpus=1\ntargets=9p\n"))
+	c.ApplyCmdline(`console=ttyAMA0 kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.crash_cmdline="console=ttyS0 nr_cpus=1" quiet`)
 	if c.Mode != "test" || c.Crash != "BUG" || c.Targets != "9p" || c.CrashCmdline != "console=ttyS0 nr_cpus=1" {
 		t.Errorf("%+v", c)
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	pid, ppid, st, comm, ok := parseStat("45 (kworker/0:1 x) S 2 0 0 0 -1")
-	if !ok || pid != 45 || ppid != 2 || st != "S" || comm != "kworker/0:1 x" {
-		t.Errorf("%d %d %s %q %v", pid, ppid, st, comm, ok)
-	}
-	if _, _, _, _, ok := parseStat("garbage"); ok {
-		t.Error("garbage parsed")
-	}
-}
-
-// TestConfigRefusesBadValues: each setting reaches a command line or a
-// kernel file, so a value outside its set is refused, named with where
-// it came from, and the setting keeps its value.
 func TestConfigRefusesBadValues(t *testing.T) {
-	c := defaults()
-	errs := c.apply([]byte("mode=test\nmode=reboot\ncrash_cmdline=console=ttyS0 foo=\"\ncrash_kernel=kernel\nbogus\nspeed=9\n"))
+	c := DefaultConfig()
+	errs := c.Apply([]byte("mode=test\nmode=reboot\ncrash_cmdline=console=ttyS0 foo=\"\ncrash_kernel=kernel\nbogus\nspeed=9\n"))
 	want := []string{`line 2: mode="reboot"`, `line 3: crash_cmdline=`, `line 4: crash_kernel="kernel"`, `line 5: "bogus" is not KEY=VALUE`, `line 6: speed: unknown setting`}
 	checkErrs(t, errs, want)
-	errs = c.applyCmdline(`kdumpkit.targets="9p init=/bin/sh" kdumpkit.crash=BUG kdumpkit.crash="PANIC > /x" kdumpkit.capture_initrd=/kdump/../etc/x quiet`)
+	errs = c.ApplyCmdline(`kdumpkit.targets="9p init=/bin/sh" kdumpkit.crash=BUG kdumpkit.crash="PANIC > /x" kdumpkit.capture_initrd=/kdump/../etc/x quiet`)
 	checkErrs(t, errs, []string{`kdumpkit.targets="9p init=/bin/sh"`, `kdumpkit.crash="PANIC > /x"`, `kdumpkit.capture_initrd=`})
-	want0 := defaults()
+	want0 := DefaultConfig()
 	want0.Mode, want0.Crash = "test", "BUG"
 	if c != want0 {
 		t.Errorf("config %+v, want %+v: only the good values taken", c, want0)
@@ -74,10 +59,10 @@ func FuzzConfig(f *testing.F) {
 		if again := splitCmdline(strings.Join(words, " ")); !slices.Equal(again, words) {
 			t.Fatalf("words %q joined and split again give %q", words, again)
 		}
-		c := defaults()
-		c.apply([]byte(file))
-		c.applyCmdline(cmdline)
-		def := defaults()
+		c := DefaultConfig()
+		c.Apply([]byte(file))
+		c.ApplyCmdline(cmdline)
+		def := DefaultConfig()
 		for _, fv := range [][3]string{{"mode", c.Mode, def.Mode}, {"crash", c.Crash, def.Crash}, {"targets", c.Targets, def.Targets},
 			{"crash_kernel", c.CrashKernel, def.CrashKernel}, {"capture_initrd", c.CaptureInitrd, def.CaptureInitrd}, {"crash_cmdline", c.CrashCmdline, def.CrashCmdline}} {
 			if fv[1] != fv[2] && !strings.Contains(file, fv[1]) && !strings.Contains(cmdline, fv[1]) {
@@ -88,22 +73,22 @@ func FuzzConfig(f *testing.F) {
 			}
 		}
 		inSets(t, c)
-		back := defaults()
-		if errs := back.apply([]byte(asFile(c))); len(errs) > 0 || back != c {
+		back := DefaultConfig()
+		if errs := back.Apply([]byte(asFile(c))); len(errs) > 0 || back != c {
 			t.Fatalf("%+v read back from its file as %+v (%v)", c, back, errs)
 		}
 		if strings.Contains(asFile(c), `"`) {
 			return // a quote inside a quoted value cannot be written on a kernel command line
 		}
-		back = defaults()
-		if errs := back.applyCmdline(asCmdline(c)); len(errs) > 0 || back != c {
+		back = DefaultConfig()
+		if errs := back.ApplyCmdline(asCmdline(c)); len(errs) > 0 || back != c {
 			t.Fatalf("%+v read back from %q as %+v (%v)", c, asCmdline(c), back, errs)
 		}
 	})
 }
 
 // inSets checks each setting against its set, independently of set().
-func inSets(t *testing.T, c config) {
+func inSets(t *testing.T, c Config) {
 	t.Helper()
 	if c.Mode != "normal" && c.Mode != "test" && c.Mode != "capture" {
 		t.Fatalf("mode %q", c.Mode)
@@ -111,7 +96,7 @@ func inSets(t *testing.T, c config) {
 	if c.Crash != "sysrq" && !regexp.MustCompile(`^[A-Z0-9_]+$`).MatchString(c.Crash) {
 		t.Fatalf("crash %q", c.Crash)
 	}
-	if _, err := capture.ParseSpecs(c.Targets); err != nil || strings.ContainsAny(c.Targets, " \t\"") {
+	if _, err := ParseSpecs(c.Targets); err != nil || strings.ContainsAny(c.Targets, " \t\"") {
 		t.Fatalf("targets %q: %v", c.Targets, err)
 	}
 	for _, p := range []string{c.CrashKernel, c.CaptureInitrd} {
@@ -124,12 +109,12 @@ func inSets(t *testing.T, c config) {
 	}
 }
 
-func asFile(c config) string {
+func asFile(c Config) string {
 	return fmt.Sprintf("mode=%s\ncrash=%s\ntargets=%s\ncrash_kernel=%s\ncapture_initrd=%s\ncrash_cmdline=%s\n",
 		c.Mode, c.Crash, c.Targets, c.CrashKernel, c.CaptureInitrd, c.CrashCmdline)
 }
 
-func asCmdline(c config) string {
+func asCmdline(c Config) string {
 	var w []string
 	for _, kv := range strings.Split(strings.TrimSpace(asFile(c)), "\n") {
 		k, v, _ := strings.Cut(kv, "=")

@@ -1,4 +1,4 @@
-package capture
+package protocol
 
 import (
 	"errors"
@@ -60,6 +60,61 @@ func FuzzParseSpecs(f *testing.F) {
 		again, err := ParseSpecs(strings.Join(back, ","))
 		if err != nil || !reflect.DeepEqual(again, specs) {
 			t.Fatalf("%q → %q → %+v, %v; want %+v", list, back, again, err, specs)
+		}
+	})
+}
+
+func TestParseSpecs(t *testing.T) {
+	got, err := ParseSpecs("9p, disk:/dev/vdb,dir:/mnt/x,http://10.0.2.2:8123/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "9p:dump disk:/dev/vdb dir:/mnt/x http://10.0.2.2:8123/"
+	var s []string
+	for _, g := range got {
+		s = append(s, g.String())
+	}
+	if strings.Join(s, " ") != want {
+		t.Errorf("got %v", s)
+	}
+	for _, bad := range []string{"", "floppy", "dir:relative"} {
+		if _, err := ParseSpecs(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestSavedRoundTrip(t *testing.T) {
+	s := Saved{Target: "9p:dump", Size: 469770240, SHA256: strings.Repeat("ab", 32)}
+	got, ok := ParseSaved("[    9.1] " + s.String() + "\r")
+	if !ok || got != s {
+		t.Errorf("ParseSaved(%q) = %+v, %v", s.String(), got, ok)
+	}
+	for _, bad := range []string{
+		MarkerSaved + " target=x size=99999999999999999999 sha256=" + strings.Repeat("0", 64),
+		MarkerSaved + " target=x size=1 sha256=" + strings.Repeat("0", 63),
+		MarkerSaved + " target=x size=-1 sha256=" + strings.Repeat("0", 64),
+		"VMCORE SAVED target=x size=1 sha256=" + strings.Repeat("0", 64),
+	} {
+		if got, ok := ParseSaved(bad); ok {
+			t.Errorf("ParseSaved(%q) = %+v, want refused", bad, got)
+		}
+	}
+}
+
+func FuzzParseSaved(f *testing.F) {
+	f.Add(Saved{Target: "disk:/dev/vda", Size: 1 << 20, SHA256: strings.Repeat("0f", 32)}.String())
+	f.Add("KDUMPKIT: VMCORE SAVED target= size=0 sha256=")
+	f.Fuzz(func(t *testing.T, line string) {
+		s, ok := ParseSaved(line)
+		if !ok {
+			return
+		}
+		if s.Size < 0 || len(s.SHA256) != 64 || strings.ContainsAny(s.Target, " \t\n") {
+			t.Fatalf("accepted %+v from %q", s, line)
+		}
+		if back, ok := ParseSaved(s.String()); !ok || back != s {
+			t.Fatalf("%+v does not round-trip: %+v %v", s, back, ok)
 		}
 	})
 }

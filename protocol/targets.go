@@ -1,4 +1,4 @@
-package capture
+package protocol
 
 import (
 	"errors"
@@ -106,15 +106,15 @@ func checkUploadURL(s string) error {
 		return errors.New("no host")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "":
 		return errors.New("a query or fragment has no meaning here")
-	case u.User != nil && !ValidToken(uploadToken(u)):
+	case u.User != nil && !ValidToken(UploadToken(u)):
 		return errors.New("the token (before @) may hold only letters, digits and . _ ~ -")
 	}
 	return nil
 }
 
-// uploadToken is the token in a target URL: http://TOKEN@HOST/ or
+// UploadToken is the token in a target URL: http://TOKEN@HOST/ or
 // http://USER:TOKEN@HOST/.
-func uploadToken(u *url.URL) string {
+func UploadToken(u *url.URL) string {
 	if u.User == nil {
 		return ""
 	}

@@ -1,36 +1,44 @@
-package main
+package protocol
 
 import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
-
-	"github.com/kdumpkit/kdumpkit/capture"
 )
 
-// config is the init's settings.
-type config struct {
-	Mode          string // normal, test or capture
+// Modes of the board's init (kdumpkit.mode=).
+const (
+	ModeNormal  = "normal"  // load the crash kernel, then a shell
+	ModeTest    = "test"    // load, print the ground truth, crash
+	ModeCapture = "capture" // in the capture kernel: save the vmcore, power off
+)
+
+// Config is the board's init settings: the /kdump/config file the rootfs
+// build writes from the board file, then kdumpkit.KEY=VALUE kernel
+// parameters over it.
+type Config struct {
+	Mode          string // ModeNormal, ModeTest or ModeCapture
 	Crash         string // sysrq or an LKDTM type
-	Targets       string // capture.ParseSpecs syntax
+	Targets       string // protocol.ParseSpecs syntax
 	CrashKernel   string // path of the crash kernel image in the initramfs
 	CaptureInitrd string
 	CrashCmdline  string // capture kernel's command line
 }
 
-func defaults() config {
-	return config{Mode: "normal", Crash: "sysrq", Targets: "9p,disk",
+// DefaultConfig is what the init uses when neither the file nor the
+// command line says otherwise.
+func DefaultConfig() Config {
+	return Config{Mode: ModeNormal, Crash: "sysrq", Targets: "9p,disk",
 		CrashKernel: "/kdump/kernel", CaptureInitrd: "/kdump/capture.cpio.gz",
 		CrashCmdline: "console=ttyAMA0 maxcpus=1 reset_devices"}
 }
 
-// apply reads KEY=VALUE lines (the /kdump/config file) onto c. A line it
+// Apply reads KEY=VALUE lines (the /kdump/config file) onto c. A line it
 // refuses leaves the setting as it was and comes back as an error naming
 // the line.
-func (c *config) apply(data []byte) []error {
+func (c *Config) Apply(data []byte) []error {
 	var errs []error
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
@@ -53,9 +61,9 @@ func (c *config) apply(data []byte) []error {
 	return errs
 }
 
-// applyCmdline reads kdumpkit.KEY=VALUE words of the kernel command line;
+// ApplyCmdline reads kdumpkit.KEY=VALUE words of the kernel command line;
 // a value may be double-quoted to hold spaces, as the kernel allows.
-func (c *config) applyCmdline(cmdline string) []error {
+func (c *Config) ApplyCmdline(cmdline string) []error {
 	var errs []error
 	for _, w := range splitCmdline(cmdline) {
 		k, v, ok := strings.Cut(w, "=")
@@ -81,11 +89,11 @@ func unquote(v string) string {
 // set checks one setting before taking it: each reaches a command line
 // (kexec's, the capture kernel's) or a kernel file, so a value outside
 // its set is refused rather than passed on.
-func (c *config) set(k, v string) error {
+func (c *Config) set(k, v string) error {
 	var err error
 	switch k {
 	case "mode":
-		err = oneOf(v, "normal", "test", "capture")
+		err = oneOf(v, ModeNormal, ModeTest, ModeCapture)
 		c.Mode = keep(c.Mode, v, err)
 	case "crash":
 		err = crashType(v)
@@ -154,7 +162,7 @@ func targets(v string) error {
 	if err := printable(v); err != nil {
 		return err
 	}
-	_, err := capture.ParseSpecs(v)
+	_, err := ParseSpecs(v)
 	return err
 }
 
@@ -186,14 +194,6 @@ func printable(v string) error {
 	return nil
 }
 
-// report prints the settings the init refused, each with where it came
-// from; the init goes on with the value it had.
-func report(w io.Writer, source string, errs []error) {
-	for _, err := range errs {
-		fmt.Fprintf(w, "kdumpinit: %s: ignored: %v\n", source, err)
-	}
-}
-
 // splitCmdline splits a kernel command line into words, byte by byte as
 // the kernel does: it is not UTF-8, and a byte that is not must come
 // through as it was.
@@ -221,4 +221,28 @@ func splitCmdline(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
+}
+
+// File is the /kdump/config text for c's board settings (the capture
+// kernel's command line and the dump targets); source names the board
+// file in a comment.
+func (c Config) File(source string) string {
+	return fmt.Sprintf("# from %s\ncrash_cmdline=%s\ntargets=%s\n", source, c.CrashCmdline, c.Targets)
+}
+
+// CaptureCmdline is the capture kernel's command line: the board's, then
+// the parameters that make the init capture to c's targets.
+func (c Config) CaptureCmdline() string {
+	return c.CrashCmdline + " kdumpkit.mode=" + ModeCapture + " kdumpkit.targets=" + c.Targets
+}
+
+// TestParams are the kernel parameters of a kdump test boot: load, print
+// the ground truth and crash with crash (sysrq or an LKDTM type); targets,
+// when not empty, replace the board's.
+func TestParams(crash, targets string) string {
+	p := "kdumpkit.mode=" + ModeTest + " kdumpkit.crash=" + crash
+	if targets != "" {
+		p += " kdumpkit.targets=" + targets
+	}
+	return p
 }
