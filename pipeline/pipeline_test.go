@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kdumpkit/kdumpkit/internal/reference"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 const console = `[    0.000000] Booting Linux on physical CPU 0x0
@@ -86,15 +86,22 @@ func TestCompareShowsBothSides(t *testing.T) {
 	}
 }
 
-// TestReferenceConsole parses the reference run's console the same way.
+// TestReferenceConsole parses a real run's console (package testdump):
+// kdumpinit's child triggers sysrq c, so the panic is that child's.
 func TestReferenceConsole(t *testing.T) {
-	b, err := os.ReadFile(reference.Path("console.log"))
+	b, err := os.ReadFile(testdump.Require(t).Console)
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	tr := ParseTruth(strings.Split(string(b), "\n"))
-	if tr.Panic != "sysrq triggered crash" || tr.PanicPID != 1 || tr.PanicComm != "init" {
-		t.Errorf("%+v", tr)
+	if tr.Panic != "sysrq triggered crash" || tr.PanicPID <= 1 || tr.PanicComm != "kdumpinit" {
+		t.Errorf("panic %q by PID %d %q", tr.Panic, tr.PanicPID, tr.PanicComm)
+	}
+	if !strings.HasPrefix(tr.Release, "6.1.") || len(tr.Tasks) < 20 || tr.Tasks[1] != "init" || len(tr.LogTail) == 0 {
+		t.Errorf("release %q, %d tasks (PID 1 %q), %d log lines", tr.Release, len(tr.Tasks), tr.Tasks[1], len(tr.LogTail))
+	}
+	if tr.SavedSize < 256<<20 || len(tr.SavedSHA256) != 64 || tr.LastLine == "" {
+		t.Errorf("saved %d bytes sha256 %q; last line %q", tr.SavedSize, tr.SavedSHA256, tr.LastLine)
 	}
 }
 

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/kdumpkit/kdumpkit/boards"
-
-	"github.com/kdumpkit/kdumpkit/internal/reference"
 )
 
 func vexpress(t *testing.T) *boards.Board {
@@ -101,49 +99,6 @@ func TestWatchFailuresExplained(t *testing.T) {
 				t.Errorf("took %v", d)
 			}
 		})
-	}
-}
-
-// TestBootReference boots the reference kernel and initramfs through the
-// runner and watches them load kexec-tools' crash kernel, panic and
-// capture (skipped without the reference run or QEMU).
-func TestBootReference(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: boots QEMU")
-	}
-	ref := reference.Dir()
-	for _, f := range []string{"zImage", "vexpress-v2p-ca9.dtb", "work/main.cpio.gz"} {
-		if _, err := os.Stat(filepath.Join(ref, f)); err != nil {
-			t.Skipf("no reference run: %v", err)
-		}
-	}
-	b := vexpress(t)
-	if _, err := os.Stat("/usr/bin/" + b.QEMU.Binary); err != nil {
-		t.Skipf("no %s", b.QEMU.Binary)
-	}
-	disk := filepath.Join(t.TempDir(), "disk.img")
-	os.WriteFile(disk, nil, 0o644)
-	os.Truncate(disk, 600<<20)
-	log, _ := os.Create(filepath.Join(t.TempDir(), "console.log"))
-	defer log.Close()
-	r := &Run{Board: b, Kernel: filepath.Join(ref, "zImage"), DTB: filepath.Join(ref, "vexpress-v2p-ca9.dtb"), Initrd: filepath.Join(ref, "work/main.cpio.gz"),
-		Append: "rdinit=/init panic=-1", Disk: disk, Console: log}
-	p, err := r.Start(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &Watcher{LogPath: log.Name(), Stages: []Stage{
-		{Name: "booted", Marker: regexp.MustCompile(`REF: uname`), Timeout: 120 * time.Second},
-		{Name: "crash kernel loaded", Marker: regexp.MustCompile(`REF: kexec_crash_loaded=1`), Timeout: 60 * time.Second},
-		{Name: "capture kernel up", Marker: regexp.MustCompile(`REF: capture kernel up`), Timeout: 120 * time.Second},
-		{Name: "vmcore written", Marker: regexp.MustCompile(`REF: vmcore written`), Timeout: 300 * time.Second},
-	}}
-	if err := w.Watch(p.Output); err != nil {
-		p.Kill()
-		t.Fatal(err)
-	}
-	if err := p.Wait(60 * time.Second); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 // console holds the ground truth the reference guest printed.
@@ -110,9 +112,9 @@ func TestReferenceBtPath(t *testing.T) {
 
 func TestReferencePsPIDs(t *testing.T) {
 	s, dir := openReference(t)
-	b, err := os.ReadFile(filepath.Join(dir, "ps-before-panic.txt"))
+	b, err := os.ReadFile(filepath.Join(dir, "console.log"))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	out := run(t, s, "ps")
 	have := map[string]string{}
@@ -122,28 +124,39 @@ func TestReferencePsPIDs(t *testing.T) {
 			have[f[0]] = f[len(f)-1]
 		}
 	}
+	// The tasks the board listed (protocol: "task PID PPID STATE COMM"
+	// between the ground-truth markers) just before it crashed.
+	in, listed := false, 0
 	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == protocol.MarkerTruthBegin:
+			in = true
+			continue
+		case line == protocol.MarkerTruthEnd:
+			in = false
+		}
+		f := strings.SplitN(line, " ", 5)
+		if !in || len(f) != 5 || f[0] != "task" {
 			continue
 		}
-		if _, err := strconv.Atoi(f[0]); err != nil {
-			continue
+		pid, ppid, name := f[1], f[2], f[4]
+		listed++
+		comm, ok := have[pid]
+		switch {
+		case !ok:
+			t.Errorf("PID %s (%s) listed by the board is missing from ps:\n%s", pid, name, out)
+		case (ppid == "2" || pid == "2") != strings.HasPrefix(comm, "["):
+			t.Errorf("PID %s (PPID %s): ps shows %q: kernel threads, and only they, are bracketed", pid, ppid, comm)
+		case !strings.HasPrefix(name, strings.Trim(comm, "[]")):
+			// /proc/PID/stat shows a workqueue worker's current work
+			// after its comm ("kworker/0:1-events") and task_struct.comm
+			// holds 15 bytes: the dump's comm is a prefix of the listed one.
+			t.Errorf("PID %s: ps shows %q, the board listed %q", pid, comm, name)
 		}
-		// The ps that printed the list and the sed it piped into had
-		// exited before the crash.
-		if strings.Contains(line, "{ps}") || f[2] == "ps" || f[2] == "sed" {
-			continue
-		}
-		comm, ok := have[f[0]]
-		if !ok {
-			t.Errorf("PID %s (%s) from ps-before-panic.txt missing from ps:\n%s", f[0], strings.Join(f[2:], " "), out)
-			continue
-		}
-		// Kernel threads print as [name] in both; busybox truncates to 15.
-		if strings.HasPrefix(f[2], "[") && !strings.HasPrefix(comm, "[") {
-			t.Errorf("PID %s: %s should be a bracketed kernel thread", f[0], comm)
-		}
+	}
+	if listed < 20 {
+		t.Errorf("the console lists only %d tasks", listed)
 	}
 }
 

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"debug/elf"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
 	"github.com/kdumpkit/kdumpkit/analyze/types"
 	"github.com/kdumpkit/kdumpkit/analyze/unwind"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 type reference struct {
@@ -20,19 +20,10 @@ type reference struct {
 	syms   *symbols.Table
 }
 
-// openReference loads the reference dump through analyze/dump and
-// analyze/arch, or skips when it is absent.
+// openReference loads the test dump (package testdump) through
+// analyze/dump and analyze/arch.
 func openReference(t testing.TB) *reference {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
-	for _, n := range []string{"vmlinux", "vmcore", "console.log"} {
-		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
-			t.Skipf("reference dump incomplete (%v); make it with /work/shared/tools/reference-vmcore.sh", err)
-		}
-	}
+	dir := testdump.Require(t).Dir
 	ef, err := elf.Open(filepath.Join(dir, "vmlinux"))
 	if err != nil {
 		t.Fatal(err)

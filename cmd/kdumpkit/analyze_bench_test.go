@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 // BenchmarkAnalyzeProcess times whole `kdumpkit analyze -c "sys; ps; log;
-// bt"` processes on the reference dump — cold (empty cache directory, as on
+// bt"` processes on the test dump (package testdump) — cold (empty cache directory, as on
 // a new machine) and warm (the DWARF name index cached) — and, in the same
 // run, drgn's equivalent (analyze/commands/testdata/drgn_equivalent.py:
 // release, task walk, printk records; drgn 0.0.22 has no ARM core unwinder)
@@ -17,17 +19,8 @@ import (
 // benchmark process itself stays small, so the pre-exec share that maxrss
 // also counts does not matter).
 func BenchmarkAnalyzeProcess(b *testing.B) {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
-	vmlinux, vmcore := filepath.Join(dir, "vmlinux"), filepath.Join(dir, "vmcore")
-	for _, p := range []string{vmlinux, vmcore} {
-		if _, err := os.Stat(p); err != nil {
-			b.Skipf("reference dump absent (%v)", err)
-		}
-	}
+	d := testdump.Require(b)
+	vmlinux, vmcore := d.Vmlinux, d.Vmcore
 	bin := filepath.Join(b.TempDir(), "kdumpkit")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)

@@ -8,21 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 func reference(t *testing.T) (vmlinux, vmcore string) {
-	dir := os.Getenv("KDUMPKIT_REFERENCE_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kdk-reference")
-	}
-	vmlinux, vmcore = filepath.Join(dir, "vmlinux"), filepath.Join(dir, "vmcore")
-	for _, p := range []string{vmlinux, vmcore} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("reference dump absent (%v)", err)
-		}
-	}
-	return vmlinux, vmcore
+	d := testdump.Require(t)
+	return d.Vmlinux, d.Vmcore
 }
 
 func TestAnalyzeUsage(t *testing.T) {
