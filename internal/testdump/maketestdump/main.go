@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"time"
 
 	"github.com/kdumpkit/kdumpkit/boards"
 	"github.com/kdumpkit/kdumpkit/hostcheck"
@@ -93,11 +95,38 @@ func run(ctx context.Context, log io.Writer) (*testdump.Dump, error) {
 		return nil, err
 	}
 	defer unlock()
-	if _, err := os.Stat(filepath.Join(d.Dir, "complete")); err == nil {
-		return d, nil
+	complete := filepath.Join(d.Dir, "complete")
+	if _, err := os.Stat(complete); err != nil {
+		fmt.Fprintf(log, "testdump: no cached dump for %s; running kdump:test's pipeline\n", key)
+		if err := makeDump(ctx, b, a, initrd, d, log); err != nil {
+			return nil, err
+		}
 	}
-	fmt.Fprintf(log, "testdump: no cached dump for %s; running kdump:test's pipeline\n", key)
-	return d, makeDump(ctx, b, a, initrd, d, log)
+	now := time.Now()
+	os.Chtimes(complete, now, now) // marks it used, for prune
+	prune(top, keep, log)
+	return d, nil
+}
+
+// keep is how many dumps the cache holds: each is ~620 MiB (vmcore and
+// vmlinux), and two let a second checkout of other code keep its own.
+const keep = 2
+
+// prune removes all but the keep most recently used dumps.
+func prune(top string, keep int, log io.Writer) {
+	marks, _ := filepath.Glob(filepath.Join(top, "*", "complete"))
+	used := func(p string) time.Time {
+		st, err := os.Stat(p)
+		if err != nil {
+			return time.Time{}
+		}
+		return st.ModTime()
+	}
+	sort.Slice(marks, func(i, j int) bool { return used(marks[i]).After(used(marks[j])) })
+	for _, m := range marks[min(keep, len(marks)):] {
+		fmt.Fprintf(log, "testdump: removing %s, least recently used\n", filepath.Dir(m))
+		os.RemoveAll(filepath.Dir(m))
+	}
 }
 
 // makeDump runs the pipeline into a scratch directory and moves the dump
