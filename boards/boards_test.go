@@ -258,7 +258,7 @@ func TestFragmentsStayInsideBoardDir(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a FIFO fragment blocks")
 	}
-	if _, err := load("big.config"); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, err := load("big.config"); err == nil || !strings.Contains(err.Error(), "too large: more than 1048576 bytes") {
 		t.Errorf("an oversized fragment: %v", err)
 	}
 	// A Board changed after Parse is checked again where the file is read.

@@ -6,16 +6,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/kdumpkit/kdumpkit/internal/regularfile"
 )
 
 //go:embed *.toml fragments/*.config
@@ -239,7 +238,7 @@ var (
 	// directory (through "..", an absolute path or a symbolic link).
 	ErrOutsideBoard = errors.New("fragment is outside the board file's directory")
 	// ErrNotRegular means a fragment is a device, FIFO or directory.
-	ErrNotRegular = errors.New("not a regular file")
+	ErrNotRegular = regularfile.ErrNotRegular
 )
 
 // MaxFragmentSize bounds a fragment file: the largest shipped one is under
@@ -278,7 +277,7 @@ func (b *Board) fragment(name string) (Fragment, error) {
 	if err != nil {
 		return Fragment{}, fmt.Errorf("%q: %w", name, err)
 	}
-	text, err := readRegular(p, MaxFragmentSize)
+	text, err := regularfile.Read(p, MaxFragmentSize)
 	if err != nil {
 		return Fragment{}, fmt.Errorf("%q: %w", name, err)
 	}
@@ -300,31 +299,4 @@ func insideDir(dir, rel string) (string, error) {
 		return "", fmt.Errorf("%w %s (it resolves to %s)", ErrOutsideBoard, dir, p)
 	}
 	return p, nil
-}
-
-// readRegular reads a regular file of at most max bytes, so a FIFO or a
-// device under a fragment's name can neither block nor fill memory.
-func readRegular(p string, max int64) ([]byte, error) {
-	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
-	// writer before Stat could refuse it.
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", p, ErrNotRegular, st.Mode().Type())
-	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes: %w", p, max, ErrInvalid)
-	}
-	return data, nil
 }

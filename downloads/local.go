@@ -7,15 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"syscall"
+
+	"github.com/kdumpkit/kdumpkit/internal/regularfile"
 )
 
 // Errors about what a source gives.
 var (
 	// ErrNotRegular means a local source is a device, FIFO or directory:
 	// /dev/zero would hash for ever, a FIFO would block.
-	ErrNotRegular = errors.New("not a regular file")
+	ErrNotRegular = regularfile.ErrNotRegular
 	// ErrTooLarge means a checksum file is larger than MaxChecksumFile.
 	ErrTooLarge = errors.New("file too large")
 )
@@ -23,26 +23,6 @@ var (
 // MaxChecksumFile bounds a checksum file, local or downloaded: kernel.org's
 // sha256sums.asc, the largest we read, is about 100 KiB.
 const MaxChecksumFile = 4 << 20
-
-// openRegular opens a local file for reading and refuses anything but a
-// regular file. O_NONBLOCK keeps the open of a FIFO from waiting for a
-// writer before the check can refuse it.
-func openRegular(p string) (*os.File, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w (%s)", p, ErrNotRegular, st.Mode().Type())
-	}
-	return f, nil
-}
 
 // readLimited reads all of r, refusing more than max bytes rather than
 // cutting them off: a checksum file cut short could lose the line we need
@@ -60,7 +40,7 @@ func readLimited(r io.Reader, max int64, name string) ([]byte, error) {
 
 // readLocal reads a small local file by path, bounded like an HTTP body.
 func readLocal(p string, max int64) ([]byte, error) {
-	f, err := openRegular(p)
+	f, err := regularfile.Open(p)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +51,7 @@ func readLocal(p string, max int64) ([]byte, error) {
 // hashFile hashes a regular file, checking ctx between chunks so a
 // cancelled run stops within one chunk even on a multi-GiB file.
 func hashFile(ctx context.Context, p string) (string, error) {
-	f, err := openRegular(p)
+	f, err := regularfile.Open(p)
 	if err != nil {
 		return "", err
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/kdumpkit/kdumpkit/internal/regularfile"
 )
 
 // Sentinel errors.
@@ -20,7 +22,7 @@ var (
 	ErrTruncated = errors.New("dump is truncated")
 	// ErrNotRegular means a path names a FIFO, device, socket or
 	// directory: reading one can block for ever or never end.
-	ErrNotRegular = errors.New("not a regular file")
+	ErrNotRegular = regularfile.ErrNotRegular
 )
 
 // FormatError is a malformed structure at a file offset.
@@ -60,52 +62,10 @@ type File struct {
 	closer io.Closer
 }
 
-// OpenRegular opens path for reading if it is a regular file (symbolic
-// links followed). The check comes before the open, since opening a FIFO
-// blocks until a writer appears, and again on the open file, in case the
-// path was swapped in between. The analyzer opens vmcores and vmlinuxes
-// with it.
-func OpenRegular(path string) (*os.File, error) {
-	if err := checkRegular(path, os.Stat); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRegular(path, func(string) (os.FileInfo, error) { return f.Stat() }); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-func checkRegular(path string, stat func(string) (os.FileInfo, error)) error {
-	st, err := stat(path)
-	if err != nil {
-		return err
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: %w (it is a %s)", path, ErrNotRegular, fileKind(st.Mode()))
-	}
-	return nil
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeCharDevice != 0:
-		return "character device"
-	case m&os.ModeDevice != 0:
-		return "block device"
-	}
-	return m.Type().String()
-}
+// OpenRegular opens path for reading if it is a regular file: the
+// analyzer opens vmcores and vmlinuxes with it, so a FIFO or a device
+// given by mistake is refused instead of blocking or never ending.
+func OpenRegular(path string) (*os.File, error) { return regularfile.Open(path) }
 
 // Open opens a vmcore file; Close closes it.
 func Open(path string) (*File, error) {
