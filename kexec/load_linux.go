@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"unsafe"
 
@@ -26,51 +25,11 @@ type Options struct {
 	Debug               io.Writer
 }
 
-// Load loads a kernel for kexec. ARM32 builds its own segments for
-// kexec_load (there is no kexec_file_load there); arm64 and x86_64 give
-// the files to kexec_file_load and the kernel builds the rest.
-func Load(o Options) error {
-	if runtime.GOARCH != "arm" {
-		return loadFile(o)
-	}
-	if o.Root == "" {
-		o.Root = "/"
-	}
-	if o.DTB == "" {
-		o.DTB = o.Root + "/sys/firmware/fdt"
-	}
-	sys, err := ReadSystem(o.Root)
-	if errors.Is(err, ErrNoCrashRegion) {
-		return fmt.Errorf("%w: boot with crashkernel=SIZE; %s", err, crashkernelLine(o.Root))
-	}
-	if err != nil {
-		return err
-	}
-	in := ARMInputs{Cmdline: o.Cmdline}
-	for _, f := range []struct {
-		path string
-		dst  *[]byte
-	}{{o.Kernel, &in.Kernel}, {o.Initrd, &in.Initrd}, {o.DTB, &in.DTB}} {
-		if f.path == "" {
-			continue
-		}
-		if *f.dst, err = os.ReadFile(f.path); err != nil {
-			return err
-		}
-	}
-	if !o.Crash {
-		return errors.New("ARM32 loads without -p are not supported yet: only crash kernels")
-	}
-	p, err := PlanARM(sys, in)
-	if err != nil {
-		return err
-	}
-	flags := uint64(flagOnCrash | archARM)
-	if o.Debug != nil {
-		p.WriteDebug(o.Debug, flags)
-	}
-	return explain(kexecLoad(p, flags), p)
-}
+// Load loads a kernel for kexec, the way the running architecture
+// allows (load_linux_arm.go: segments built here for kexec_load, as ARM32
+// has no kexec_file_load; load_linux_file.go: kexec_file_load, the kernel
+// builds the rest).
+func Load(o Options) error { return load(o) }
 
 // kexecSegment is struct kexec_segment: four words on every arch.
 type kexecSegment struct {
@@ -95,56 +54,11 @@ func kexecLoad(p *Plan, flags uint64) error {
 }
 
 // Unload removes a loaded crash (or normal) kernel.
-func Unload(crash bool) error {
-	if runtime.GOARCH != "arm" {
-		flags := unix.KEXEC_FILE_UNLOAD
-		if crash {
-			flags |= unix.KEXEC_FILE_ON_CRASH
-		}
-		if err := unix.KexecFileLoad(-1, -1, "", flags); err != nil {
-			return fmt.Errorf("SYS_kexec_file_load(unload, flags=%#x) = %w", flags, err)
-		}
-		return nil
-	}
-	flags := uintptr(archARM)
-	if crash {
-		flags |= flagOnCrash
-	}
-	if _, _, errno := unix.Syscall6(unix.SYS_KEXEC_LOAD, 0, 0, 0, flags, 0, 0); errno != 0 {
-		return fmt.Errorf("SYS_kexec_load(unload, flags=%#x) = %w", flags, errno)
-	}
-	return nil
-}
+func Unload(crash bool) error { return unload(crash) }
 
 // Exec reboots into the loaded (non-crash) kernel.
 func Exec() error {
 	return unix.Reboot(unix.LINUX_REBOOT_CMD_KEXEC)
-}
-
-func loadFile(o Options) error {
-	k, err := os.Open(o.Kernel)
-	if err != nil {
-		return err
-	}
-	defer k.Close()
-	initrd, flags := -1, 0
-	if o.Initrd != "" {
-		f, err := os.Open(o.Initrd)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		initrd = int(f.Fd())
-	} else {
-		flags |= unix.KEXEC_FILE_NO_INITRAMFS
-	}
-	if o.Crash {
-		flags |= unix.KEXEC_FILE_ON_CRASH
-	}
-	if err := unix.KexecFileLoad(int(k.Fd()), initrd, o.Cmdline, flags); err != nil {
-		return explain(fmt.Errorf("SYS_kexec_file_load(kernel=%s, initrd=%s, flags=%#x) = %w", o.Kernel, o.Initrd, flags, err), nil)
-	}
-	return nil
 }
 
 // explain adds what the errno means for a crash load, in words.
@@ -155,7 +69,7 @@ func explain(err error, p *Plan) error {
 	}
 	switch errno {
 	case unix.EINVAL:
-		return fmt.Errorf("%w: on ARM this usually means more than one CPU is possible and the platform has no cpu_kill (vexpress): boot the first kernel with nr_cpus=1", err)
+		return fmt.Errorf("%w: %s", err, einvalMeans)
 	case unix.EADDRNOTAVAIL:
 		if p != nil {
 			return fmt.Errorf("%w: a segment lies outside the crash region %v: %s", err, p.Crash, segmentList(p))
