@@ -44,8 +44,8 @@ type Arch interface {
 	PtrSize() int
 	// NewTranslator builds address translation for a dump.
 	NewTranslator(mem PhysReader, info *vmcoreinfo.Info, loads []dump.Segment) (Translator, error)
-	// PRStatus decodes an NT_PRSTATUS descriptor.
-	PRStatus(desc []byte, bo binary.ByteOrder) (Regs, error)
+	// Registers is the layout of pt_regs and of NT_PRSTATUS's registers.
+	Registers() RegisterSet
 }
 
 // ForMachine returns the Arch for an ELF machine.
@@ -59,27 +59,6 @@ func ForMachine(m elf.Machine) (Arch, error) {
 		return x86_64{}, nil
 	}
 	return nil, fmt.Errorf("%w: ELF machine %v (want ARM, AArch64 or x86-64)", ErrUnsupported, m)
-}
-
-// prstatus decodes struct elf_prstatus: pr_pid sits after pr_info (3
-// ints), pr_cursig (short, padded) and two longs of signal sets; pr_reg
-// after pid, ppid, pgrp, sid and four struct timevals (two longs each).
-func prstatus(desc []byte, bo binary.ByteOrder, long, nregs, regSize int) (Regs, error) {
-	pidOff := 12 + 4 + 2*long
-	regOff := pidOff + 16 + 8*long
-	if len(desc) < regOff+nregs*regSize {
-		return Regs{}, fmt.Errorf("NT_PRSTATUS of %d bytes, want at least %d", len(desc), regOff+nregs*regSize)
-	}
-	r := Regs{PID: int(int32(bo.Uint32(desc[pidOff:])))}
-	for i := 0; i < nregs; i++ {
-		o := regOff + i*regSize
-		if regSize == 4 {
-			r.Regs = append(r.Regs, uint64(bo.Uint32(desc[o:])))
-		} else {
-			r.Regs = append(r.Regs, bo.Uint64(desc[o:]))
-		}
-	}
-	return r, nil
 }
 
 // loadsTranslator maps through the PT_LOADs' p_vaddr, as the kernel (or

@@ -92,11 +92,11 @@ func TestARMTranslation(t *testing.T) {
 
 func TestARMPRStatus(t *testing.T) {
 	c, _ := armCore(false)
-	r, err := arm{}.PRStatus(c.Notes[0].Desc, binary.LittleEndian)
+	r, err := PRStatus(arm{}, c.Notes[0].Desc, binary.LittleEndian)
 	if err != nil || r.PID != 42 || r.SP != 0xe0801ff0 || r.PC != 0x80123456 || len(r.Regs) != 18 {
 		t.Errorf("%+v, %v", r, err)
 	}
-	if _, err := (arm{}).PRStatus(make([]byte, 100), binary.LittleEndian); err == nil {
+	if _, err := PRStatus(arm{}, make([]byte, 100), binary.LittleEndian); err == nil {
 		t.Error("short note accepted")
 	}
 }
@@ -167,7 +167,7 @@ func TestReferenceStackIsReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := m.Arch.PRStatus(d.PRStatus()[0], d.ByteOrder)
+	r, err := PRStatus(m.Arch, d.PRStatus()[0], d.ByteOrder)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,14 @@ type arm struct{}
 func (arm) Name() string { return "arm" }
 func (arm) PtrSize() int { return 4 }
 
-// PRStatus: pt_regs is r0–r15, cpsr, orig_r0 (arch/arm/include/uapi/asm/ptrace.h).
-func (arm) PRStatus(desc []byte, bo binary.ByteOrder) (Regs, error) {
-	r, err := prstatus(desc, bo, 4, 18, 4)
-	if err == nil {
-		r.SP, r.PC = r.Regs[13], r.Regs[15]
+// Registers: pt_regs is r0–r15, cpsr, orig_r0
+// (arch/arm/include/uapi/asm/ptrace.h).
+func (arm) Registers() RegisterSet {
+	return RegisterSet{
+		Names: []string{"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10",
+			"fp", "ip", "sp", "lr", "pc", "cpsr", "orig_r0"},
+		PC: 15, SP: 13, FP: 11, LR: 14, Shown: 17,
 	}
-	return r, err
 }
 
 // armLowmemEnd bounds the linear map: lowmem ends at the latest below the

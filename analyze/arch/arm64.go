@@ -14,13 +14,14 @@ type arm64 struct{}
 func (arm64) Name() string { return "arm64" }
 func (arm64) PtrSize() int { return 8 }
 
-// PRStatus: user_pt_regs is x0–x30, sp, pc, pstate.
-func (arm64) PRStatus(desc []byte, bo binary.ByteOrder) (Regs, error) {
-	r, err := prstatus(desc, bo, 8, 34, 8)
-	if err == nil {
-		r.SP, r.PC = r.Regs[31], r.Regs[32]
+// Registers: user_pt_regs is x0–x30, sp, pc, pstate
+// (arch/arm64/include/uapi/asm/ptrace.h); x29 is the frame pointer.
+func (arm64) Registers() RegisterSet {
+	names := make([]string, 0, 34)
+	for i := 0; i < 31; i++ {
+		names = append(names, fmt.Sprintf("x%d", i))
 	}
-	return r, err
+	return RegisterSet{Names: append(names, "sp", "pc", "pstate"), PC: 32, SP: 31, FP: 29, LR: 30, Shown: 34}
 }
 
 type arm64Translator struct {

@@ -14,14 +14,16 @@ type x86_64 struct{}
 func (x86_64) Name() string { return "x86_64" }
 func (x86_64) PtrSize() int { return 8 }
 
-// PRStatus: pt_regs as the kernel's user_regs_struct order: r15 … rdi,
-// orig_ax, ip, cs, flags, sp, ss, fs_base, gs_base, ds, es, fs, gs.
-func (x86_64) PRStatus(desc []byte, bo binary.ByteOrder) (Regs, error) {
-	r, err := prstatus(desc, bo, 8, 27, 8)
-	if err == nil {
-		r.PC, r.SP = r.Regs[16], r.Regs[19]
+// Registers: pt_regs in the kernel's user_regs_struct order
+// (arch/x86/include/asm/user_64.h); the return address is on the stack,
+// so there is no LR.
+func (x86_64) Registers() RegisterSet {
+	return RegisterSet{
+		Names: []string{"r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8",
+			"ax", "cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss",
+			"fs_base", "gs_base", "ds", "es", "fs", "gs"},
+		PC: 16, SP: 19, FP: 4, LR: -1, Shown: 21,
 	}
-	return r, err
 }
 
 // startKernelMap is __START_KERNEL_map: the kernel image's virtual base.

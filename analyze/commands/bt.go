@@ -21,7 +21,7 @@ type BTFrame struct {
 	Offset   uint64 `json:"offset"`
 	// Regs are the exception-frame registers printed after this frame
 	// (r0–r15, cpsr), if any.
-	Regs []uint32 `json:"regs,omitempty"`
+	Regs []uint64 `json:"regs,omitempty"`
 	// Words is the frame's stack content for bt -f.
 	Words []uint32 `json:"words,omitempty"`
 }
@@ -65,7 +65,10 @@ func (s *Session) Backtrace(t kernel.Task, full bool) (BT, error) {
 			// svc_entry (arch/arm/kernel/entry-armv.S, 6.1) built pt_regs
 			// at the frame's sp; its ".save {r0 - pc}" is how we got past.
 			if ws := s.stackWords(f.SP, f.SP+17*4); len(ws) == 17 {
-				fr.Regs = ws
+				fr.Regs = make([]uint64, 17)
+				for i, w := range ws {
+					fr.Regs[i] = uint64(w)
+				}
 			}
 		}
 		if full && f.CallerSP > f.SP && f.CallerSP-f.SP <= 4096 {
@@ -89,22 +92,18 @@ func isSVCEntry(fn string) bool {
 	return false
 }
 
-func (s *Session) prstatusRegs(t kernel.Task) []uint32 {
+func (s *Session) prstatusRegs(t kernel.Task) []uint64 {
 	c, ok := s.Kernel.CPUOf(t)
 	if !ok || len(c.Regs) < 17 {
 		return nil
 	}
-	r := make([]uint32, 17)
-	for i := range r {
-		r[i] = uint32(c.Regs[i])
-	}
-	return r
+	return c.Regs[:17]
 }
 
-func (s *Session) stackWords(from, to uint32) []uint32 {
+func (s *Session) stackWords(from, to uint64) []uint32 {
 	var ws []uint32
 	for a := from; a < to; a += 4 {
-		v, err := s.Kernel.ReadUint(uint64(a), 4)
+		v, err := s.Kernel.ReadUint(a, 4)
 		if err != nil {
 			break
 		}
@@ -221,14 +220,14 @@ func writeBT(w io.Writer, b BT) {
 
 // writeARMRegs prints registers in the kernel's __show_regs layout
 // (arch/arm/kernel/process.c), which crash's ARM bt also uses.
-func writeARMRegs(w io.Writer, r []uint32) {
+func writeARMRegs(w io.Writer, r []uint64) {
 	fmt.Fprintf(w, "    pc : [<%08x>]    lr : [<%08x>]    psr: %08x\n", r[15], r[14], r[16])
 	fmt.Fprintf(w, "    sp : %08x  ip : %08x  fp : %08x\n", r[13], r[12], r[11])
 	fmt.Fprintf(w, "    r10: %08x  r9 : %08x  r8 : %08x\n", r[10], r[9], r[8])
 	fmt.Fprintf(w, "    r7 : %08x  r6 : %08x  r5 : %08x  r4 : %08x\n", r[7], r[6], r[5], r[4])
 	fmt.Fprintf(w, "    r3 : %08x  r2 : %08x  r1 : %08x  r0 : %08x\n", r[3], r[2], r[1], r[0])
 	fmt.Fprintf(w, "    Flags: %s  IRQs %s  FIQs %s  Mode %s  ISA %s\n",
-		cpsrFlags(r[16]), onOff(r[16]&0x80 == 0), onOff(r[16]&0x40 == 0), armMode(r[16]), isa(r[16]))
+		cpsrFlags(uint32(r[16])), onOff(r[16]&0x80 == 0), onOff(r[16]&0x40 == 0), armMode(uint32(r[16])), isa(uint32(r[16])))
 }
 
 func cpsrFlags(c uint32) string {

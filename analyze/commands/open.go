@@ -25,8 +25,8 @@ type Image struct {
 	ELF     *elf.File // nil for a KallsymsImage
 	Machine elf.Machine
 	Syms    *symbols.Table
-	Types   *types.Types // nil without DWARF
-	Unwind  *unwind.ARM  // nil for images without EHABI tables
+	Types   *types.Types    // nil without DWARF
+	Unwind  unwind.Unwinder // nil for images without unwind tables
 	BuildID []byte
 	// Banner is linux_banner as the file holds it, for the match check
 	// when there is no build ID to compare; BannerErr says why it is "".
@@ -106,10 +106,8 @@ func imageFromELF(path string, f *elf.File) (*Image, error) {
 		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w", path, err))
 	}
 	img.Banner, img.BannerErr = symbols.Banner(f, img.Syms)
-	if f.Machine == elf.EM_ARM {
-		if img.Unwind, err = unwind.LoadARM(f); err != nil {
-			img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: bt needs it", path, err))
-		}
+	if img.Unwind, err = unwind.For(f); err != nil {
+		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w: bt needs it", path, err))
 	}
 	return img, nil
 }

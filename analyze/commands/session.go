@@ -33,7 +33,7 @@ type LogRecord struct {
 // and the output settings. Commands run one at a time.
 type Session struct {
 	Kernel *kernel.Kernel
-	Unwind *unwind.ARM // nil when the image has no EHABI tables
+	Unwind unwind.Unwinder // nil when the image has no unwind tables
 	// Info is the dump's VMCOREINFO as key=value pairs.
 	Info map[string]string
 	// Printk returns the printk records (the printk helper).

@@ -39,7 +39,7 @@ func OpenVmcore(path string) (*Vmcore, []error, error) {
 	v := &Vmcore{File: f, Mem: mem, info: mem.Info.Map()}
 	warns := append([]error(nil), f.Warnings...)
 	for i, desc := range f.PRStatus() {
-		r, err := mem.Arch.PRStatus(desc, f.ByteOrder)
+		r, err := arch.PRStatus(mem.Arch, desc, f.ByteOrder)
 		if err != nil {
 			warns = append(warns, fmt.Errorf("%s: NT_PRSTATUS %d: %w", path, i, err))
 			continue

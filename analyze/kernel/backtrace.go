@@ -20,7 +20,7 @@ type Backtrace struct {
 	// UserRegs are the pt_regs saved at the top of the kernel stack on
 	// entry from user space (r0–r15, cpsr, orig_r0), when the walk reached
 	// the entry code.
-	UserRegs []uint32
+	UserRegs []uint64
 	// Stop is why the walk ended early, nil for a normal end.
 	Stop error
 }
@@ -40,12 +40,10 @@ func (k *Kernel) threadSize() uint64 {
 // task was running on a dumped CPU (CPUOf), else from thread_info.cpu_context,
 // which __switch_to filled (r4–r9, sl, fp, sp and the return address into
 // __schedule as pc; ARM, 6.1).
-func (k *Kernel) Registers(t Task) (unwind.ARMRegs, string, error) {
-	var regs unwind.ARMRegs
+func (k *Kernel) Registers(t Task) ([]uint64, string, error) {
+	regs := make([]uint64, 18)
 	if st, ok := k.CPUOf(t); ok && len(st.Regs) >= 16 {
-		for i := 0; i < 16; i++ {
-			regs[i] = uint32(st.Regs[i])
-		}
+		copy(regs, st.Regs)
 		return regs, "NT_PRSTATUS", nil
 	}
 	base, err := k.off("struct task_struct", "thread_info.cpu_context")
@@ -60,35 +58,24 @@ func (k *Kernel) Registers(t Task) (unwind.ARMRegs, string, error) {
 	for i := range ctx {
 		ctx[i] = k.Order.Uint32(buf[4*i:])
 	}
-	copy(regs[4:12], ctx[:8])
-	regs[unwind.SP], regs[unwind.PC] = ctx[8], ctx[9]
+	for i, r := range ctx[:8] {
+		regs[4+i] = uint64(r)
+	}
+	regs[13], regs[15] = uint64(ctx[8]), uint64(ctx[9])
 	return regs, "cpu_context", nil
 }
 
-// stack adapts Memory to the unwinder, confined to one task's stack plus
-// whatever else is readable (exception frames may point elsewhere).
-type stack struct{ k *Kernel }
-
-func (s stack) ReadU32(addr uint32) (uint32, error) {
-	v, err := s.k.ReadUint(uint64(addr), 4)
-	return uint32(v), err
-}
-
 // Backtrace unwinds a task's kernel stack with the ARM EHABI tables.
-func (k *Kernel) Backtrace(t Task, u *unwind.ARM) (Backtrace, error) {
+func (k *Kernel) Backtrace(t Task, u unwind.Unwinder) (Backtrace, error) {
 	bt := Backtrace{Task: t}
 	regs, start, err := k.Registers(t)
 	if err != nil {
 		return bt, err
 	}
 	bt.Start = start
-	walk := u.Walk
-	if start == "cpu_context" {
-		// pc is a return address into __schedule: name it at pc-4 like any
-		// caller frame.
-		walk = u.WalkFromReturn
-	}
-	frames, err := walk(regs, stack{k}, MaxFrames)
+	// From cpu_context, pc is a return address into __schedule: name it
+	// at its call site like any caller frame.
+	frames, err := u.Walk(regs, start == "cpu_context", k, MaxFrames)
 	bt.Frames = frames
 	if !unwind.IsEnd(err) {
 		bt.Stop = err
@@ -102,16 +89,16 @@ func (k *Kernel) Backtrace(t Task, u *unwind.ARM) (Backtrace, error) {
 // userRegs reads the pt_regs the syscall/exception entry saved at the top
 // of the stack: task_pt_regs() = stack + THREAD_START_SP - sizeof(pt_regs),
 // THREAD_START_SP = THREAD_SIZE - 8 (arch/arm/include/asm/processor.h).
-func (k *Kernel) userRegs(t Task) []uint32 {
+func (k *Kernel) userRegs(t Task) []uint64 {
 	const n = 18
 	addr := t.Stack + k.threadSize() - 8 - 4*n
 	buf := make([]byte, 4*n)
 	if err := k.Mem.ReadVirt(addr, buf); err != nil {
 		return nil
 	}
-	out := make([]uint32, n)
+	out := make([]uint64, n)
 	for i := range out {
-		out[i] = k.Order.Uint32(buf[4*i:])
+		out[i] = uint64(k.Order.Uint32(buf[4*i:]))
 	}
 	return out
 }

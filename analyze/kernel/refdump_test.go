@@ -53,7 +53,7 @@ func openReference(t testing.TB) *reference {
 	}
 	var cpus []CPUState
 	for i, desc := range d.PRStatus() {
-		r, err := mem.Arch.PRStatus(desc, d.ByteOrder)
+		r, err := arch.PRStatus(mem.Arch, desc, d.ByteOrder)
 		if err != nil {
 			t.Fatal(err)
 		}

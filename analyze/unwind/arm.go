@@ -3,22 +3,10 @@ package unwind
 import (
 	"debug/elf"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"sort"
-)
 
-// Sentinel errors; the walk stops at the first one. ErrCantUnwind and
-// ErrRefuse are the ordinary end of a kernel stack (entry code is marked
-// .cantunwind), the others mean the stack or tables are not what they claim.
-var (
-	ErrNoTable     = errors.New("no .ARM.exidx unwind table")
-	ErrNoEntry     = errors.New("no unwind entry covers the address")
-	ErrCantUnwind  = errors.New("function is marked cantunwind")
-	ErrRefuse      = errors.New("unwind instructions refuse to unwind")
-	ErrBadOpcode   = errors.New("reserved or spare unwind opcode")
-	ErrPersonality = errors.New("generic-model personality routine not supported")
-	ErrLoop        = errors.New("stack unwinding makes no progress")
+	"github.com/kdumpkit/kdumpkit/analyze/arch"
 )
 
 // Register numbers of the ARM core registers the unwinder tracks.
@@ -31,14 +19,23 @@ const (
 // ARMRegs is the core register file r0–r15.
 type ARMRegs [16]uint32
 
-// Stack reads 32-bit words of the unwound task's memory (its kernel stack
-// and, for exception frames, whatever the saved registers point at).
-type Stack interface {
+// wordStack reads the 32-bit words the EHABI virtual machine pops.
+type wordStack interface {
 	ReadU32(addr uint32) (uint32, error)
 }
 
-// ARM holds the decoded index of one image's .ARM.exidx table.
+// armStack narrows Memory to 32-bit words.
+type armStack struct{ m Memory }
+
+func (s armStack) ReadU32(addr uint32) (uint32, error) {
+	v, err := s.m.ReadUint(uint64(addr), 4)
+	return uint32(v), err
+}
+
+// ARM holds the decoded index of one image's .ARM.exidx table; it is the
+// Unwinder of ARM32 kernels built with UNWINDER_ARM.
 type ARM struct {
+	arch    arch.Arch
 	order   binary.ByteOrder
 	entries []exidxEntry // sorted by fn
 	extab   []region     // sections prel31 words may point into
@@ -66,7 +63,7 @@ func LoadARM(f *elf.File) (*ARM, error) {
 	if f.Machine != elf.EM_ARM {
 		return nil, fmt.Errorf("%v image: %w", f.Machine, ErrNoTable)
 	}
-	a := &ARM{order: f.ByteOrder}
+	a := &ARM{arch: armArch(), order: f.ByteOrder}
 	for _, s := range f.Sections {
 		if s.Flags&elf.SHF_ALLOC == 0 || s.Type == elf.SHT_NOBITS {
 			continue
@@ -105,7 +102,17 @@ func NewARM(exidx []byte, exidxAddr uint32, extab []byte, extabAddr uint32, bo b
 		return nil, err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].fn < entries[j].fn })
-	return &ARM{order: bo, entries: entries, extab: []region{{extabAddr, extab}}}, nil
+	return &ARM{arch: armArch(), order: bo, entries: entries, extab: []region{{extabAddr, extab}}}, nil
+}
+
+// armArch is the seam's ARM32: the register layout and frame conventions
+// the walk follows.
+func armArch() arch.Arch {
+	a, err := arch.ForMachine(elf.EM_ARM)
+	if err != nil {
+		panic(err) // ARM is always known to package arch
+	}
+	return a
 }
 
 func parseExidx(data []byte, base uint32, bo binary.ByteOrder) ([]exidxEntry, error) {

@@ -8,7 +8,7 @@ type vm struct {
 	regs  ARMRegs
 	vsp   uint32
 	pcSet bool
-	mem   Stack
+	mem   wordStack
 }
 
 // maxPops bounds the stack words one entry may pop, so a corrupt uleb128

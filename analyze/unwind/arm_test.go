@@ -16,11 +16,19 @@ type memStack struct {
 	data []byte
 }
 
-func (m memStack) ReadU32(addr uint32) (uint32, error) {
-	if addr < m.base || uint64(addr)+4 > uint64(m.base)+uint64(len(m.data)) {
-		return 0, fmt.Errorf("address %#x outside the test stack", addr)
+func (m memStack) ReadUint(addr uint64, size int) (uint64, error) {
+	if size != 4 || addr < uint64(m.base) || addr+4 > uint64(m.base)+uint64(len(m.data)) {
+		return 0, fmt.Errorf("%d bytes at %#x outside the test stack", size, addr)
 	}
-	return binary.LittleEndian.Uint32(m.data[addr-m.base:]), nil
+	return uint64(binary.LittleEndian.Uint32(m.data[addr-uint64(m.base):])), nil
+}
+
+// armRegs is an ARM NT_PRSTATUS register file (r0–r15, cpsr, orig_r0)
+// with pc, lr and sp set.
+func armRegs(pc, lr, sp uint64) []uint64 {
+	r := make([]uint64, 18)
+	r[PC], r[LR], r[SP] = pc, lr, sp
+	return r
 }
 
 func words(ws ...uint32) []byte {
@@ -64,7 +72,7 @@ func TestExecuteOpcodes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v := vm{vsp: 0x1000, mem: stack}
+			v := vm{vsp: 0x1000, mem: armStack{stack}}
 			v.regs[7] = 0x1004
 			err := v.execute(c.ops)
 			if c.wantErr != nil {
@@ -119,13 +127,11 @@ func TestWalkSynthetic(t *testing.T) {
 		4, 5, 6, 7, 8, 9, entry+0x20, // top
 		0xdead,
 	)}
-	var regs ARMRegs
-	regs[PC], regs[LR], regs[SP] = leaf+4, mid+0x14, 0x2000
-	frames, err := a.Walk(regs, stack, 16)
+	frames, err := a.Walk(armRegs(leaf+4, mid+0x14, 0x2000), false, stack, 16)
 	if !errors.Is(err, ErrCantUnwind) {
 		t.Fatalf("walk ended with %v, want ErrCantUnwind at entry", err)
 	}
-	want := []struct{ fn, pc, sp uint32 }{
+	want := []struct{ fn, pc, sp uint64 }{
 		{leaf, leaf + 4, 0x2000}, {mid, mid + 0x14, 0x2000}, {top, top + 0x10, 0x2010}, {entry, entry + 0x20, 0x202c},
 	}
 	if len(frames) != len(want) {
@@ -156,9 +162,7 @@ func TestWalkNoreturnCaller(t *testing.T) {
 		t.Fatal(err)
 	}
 	stack := memStack{base: 0x2000, data: words(1, 0x8204, 0)}
-	var regs ARMRegs
-	regs[PC], regs[LR], regs[SP] = 0x8100, 0x8010, 0x2000
-	frames, err := a.Walk(regs, stack, 3)
+	frames, err := a.Walk(armRegs(0x8100, 0x8010, 0x2000), false, stack, 3)
 	if len(frames) < 2 || frames[1].Func != 0x8000 {
 		t.Fatalf("caller of a noreturn call: frames %+v, err %v", frames, err)
 	}
@@ -170,9 +174,7 @@ func TestWalkLoopGuard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var regs ARMRegs
-	regs[PC], regs[LR], regs[SP] = 0x8004, 0x8004, 0x2000
-	if _, err := a.Walk(regs, memStack{}, 100); !errors.Is(err, ErrLoop) {
+	if _, err := a.Walk(armRegs(0x8004, 0x8004, 0x2000), false, memStack{}, 100); !errors.Is(err, ErrLoop) {
 		t.Fatalf("self-loop: err = %v, want ErrLoop", err)
 	}
 }
@@ -184,7 +186,7 @@ func FuzzExecute(f *testing.F) {
 	f.Add([]byte{0x9b, 0xb1, 0x0f, 0xc7, 0x03, 0xb3, 0x12})
 	stack := memStack{base: 0x1000, data: make([]byte, 256)}
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		v := vm{vsp: 0x1000, mem: stack}
+		v := vm{vsp: 0x1000, mem: armStack{stack}}
 		_ = v.execute(ops)
 	})
 }
@@ -196,9 +198,7 @@ func FuzzWalk(f *testing.F) {
 		if err != nil {
 			return
 		}
-		var regs ARMRegs
-		regs[PC], regs[SP] = pc, 0x1000
-		_, _ = a.Walk(regs, memStack{base: 0x1000, data: make([]byte, 128)}, 32)
+		_, _ = a.Walk(armRegs(uint64(pc), 0, 0x1000), false, memStack{base: 0x1000, data: make([]byte, 128)}, 32)
 	})
 }
 
@@ -232,7 +232,7 @@ func TestReferenceTablesDecode(t *testing.T) {
 			t.Errorf("entry for %#x: %v", e.fn, err)
 			continue
 		}
-		v := vm{vsp: 0x100, mem: zero}
+		v := vm{vsp: 0x100, mem: armStack{zero}}
 		v.regs[11] = 0x200 // some frames restore sp from fp
 		if err := v.execute(ops); err != nil && !errors.Is(err, ErrRefuse) {
 			bad++
