@@ -82,12 +82,12 @@ func panicBT(t *testing.T, s *Session) BT {
 // cpu_context says so; one from the crash registers does not need to.
 func TestBTSaysWhereRegistersCameFrom(t *testing.T) {
 	var out bytes.Buffer
-	writeBT(&out, BT{PID: 1, Command: "init", Start: "cpu_context", Frames: []BTFrame{{Function: "__schedule"}}})
+	writeBT(&out, BT{PID: 1, Command: "init", Start: "cpu_context", Frames: []BTFrame{{Function: "__schedule"}}}, nil)
 	if !strings.Contains(out.String(), "(registers from the task's saved cpu_context: not the crash registers)") {
 		t.Errorf("bt from cpu_context:\n%s", out.String())
 	}
 	out.Reset()
-	writeBT(&out, BT{PID: 1, Command: "sh", Start: "NT_PRSTATUS", Frames: []BTFrame{{Function: "sysrq_handle_crash"}}})
+	writeBT(&out, BT{PID: 1, Command: "sh", Start: "NT_PRSTATUS", Frames: []BTFrame{{Function: "sysrq_handle_crash"}}}, nil)
 	if strings.Contains(out.String(), "registers from") {
 		t.Errorf("bt from NT_PRSTATUS:\n%s", out.String())
 	}

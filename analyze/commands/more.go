@@ -68,7 +68,7 @@ func (s *Session) foreach(w io.Writer, args []string) error {
 			fmt.Fprintf(w, "%s\n    (%v)\n", taskHeader(t), err)
 			continue
 		}
-		writeBT(w, b)
+		writeBT(w, b, s.showRegs())
 	}
 	return nil
 }

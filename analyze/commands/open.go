@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
@@ -145,6 +146,7 @@ type Dump interface {
 	CPUs() []kernel.CPUState
 	VMCOREINFO() map[string]string
 	RAMBytes() uint64
+	Arch() arch.Arch
 }
 
 // NewSession checks that img describes d — same machine, same BUILD-ID
@@ -162,6 +164,7 @@ func NewSession(img *Image, d Dump, printk func() ([]LogRecord, error), warn io.
 		writeWarning(warn, w.Error())
 	}
 	k := kernel.New(d, img.Syms, img.Types, d.ByteOrder(), d.PtrSize(), d.CPUs())
+	k.Arch = d.Arch()
 	return &Session{
 		Kernel: k, Unwind: img.Unwind, Info: info, Printk: printk,
 		KernelPath: img.Path, DumpPath: d.Path(), DumpRAM: d.RAMBytes(),

@@ -68,6 +68,9 @@ func (v *Vmcore) ByteOrder() binary.ByteOrder { return v.File.ByteOrder }
 // PtrSize is the kernel's pointer size.
 func (v *Vmcore) PtrSize() int { return v.Mem.Arch.PtrSize() }
 
+// Arch is the dump's architecture.
+func (v *Vmcore) Arch() arch.Arch { return v.Mem.Arch }
+
 // CPUs are the CPUs with an NT_PRSTATUS note.
 func (v *Vmcore) CPUs() []kernel.CPUState { return v.cpus }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/unwind"
 )
 
@@ -17,57 +18,72 @@ type Backtrace struct {
 	// Start says where the first registers came from: "NT_PRSTATUS" for a
 	// task running on a dumped CPU, "cpu_context" for a sleeping one.
 	Start string
-	// UserRegs are the pt_regs saved at the top of the kernel stack on
-	// entry from user space (r0–r15, cpsr, orig_r0), when the walk reached
-	// the entry code.
-	UserRegs []uint64
+	// Saved are register sets to show after a frame, by frame index, each
+	// RegisterSet.Shown long: the crash registers after frame 0, a pt_regs
+	// an exception entry saved on the stack after that entry's frame, and
+	// the user registers the entry from user space saved after the last.
+	Saved map[int][]uint64
 	// Stop is why the walk ended early, nil for a normal end.
 	Stop error
 }
 
-// threadSize is the kernel stack size: sizeof(union thread_union), 8 KiB on
-// ARM32 when DWARF cannot say.
-func (k *Kernel) threadSize() uint64 {
+// frames returns the dump's stack conventions, or why a backtrace
+// cannot be had on its architecture.
+func (k *Kernel) frames() (arch.Frames, arch.RegisterSet, error) {
+	if k.Arch == nil {
+		return nil, arch.RegisterSet{}, ErrNoFrames
+	}
+	f, ok := k.Arch.(arch.Frames)
+	if !ok {
+		return nil, arch.RegisterSet{}, fmt.Errorf("%w: %s", ErrNoFrames, k.Arch.Name())
+	}
+	return f, k.Arch.Registers(), nil
+}
+
+// threadSize is the kernel stack size: sizeof(union thread_union), the
+// arch's default when DWARF cannot say.
+func (k *Kernel) threadSize(fr arch.Frames) uint64 {
 	if k.Types != nil {
 		if n, err := k.Types.Size("union thread_union"); err == nil && n > 0 {
 			return uint64(n)
 		}
 	}
-	return 8192
+	return fr.ThreadSize()
 }
 
-// Registers returns frame-0 registers of a task: from the CPU note when the
-// task was running on a dumped CPU (CPUOf), else from thread_info.cpu_context,
-// which __switch_to filled (r4–r9, sl, fp, sp and the return address into
-// __schedule as pc; ARM, 6.1).
+// Registers returns frame-0 registers of a task, in the arch's
+// RegisterSet order: from the CPU note when the task was running on a
+// dumped CPU (CPUOf), else from the save area the context switch filled
+// (arch.Frames.SwitchFrame), whose pc is a return address.
 func (k *Kernel) Registers(t Task) ([]uint64, string, error) {
-	regs := make([]uint64, 18)
-	if st, ok := k.CPUOf(t); ok && len(st.Regs) >= 16 {
+	fr, set, err := k.frames()
+	if err != nil {
+		return nil, "", err
+	}
+	regs := make([]uint64, len(set.Names))
+	if st, ok := k.CPUOf(t); ok && len(st.Regs) >= len(regs) {
 		copy(regs, st.Regs)
 		return regs, "NT_PRSTATUS", nil
 	}
-	base, err := k.off("struct task_struct", "thread_info.cpu_context")
+	sw := fr.SwitchFrame()
+	base, err := k.off("struct task_struct", sw.Member)
 	if err != nil {
-		return regs, "", err
+		return nil, "", err
 	}
-	var ctx [10]uint32 // r4 r5 r6 r7 r8 r9 sl fp sp pc
-	buf := make([]byte, 40)
+	buf := make([]byte, len(sw.Regs)*k.PtrSize)
 	if err := k.Mem.ReadVirt(t.Addr+uint64(base), buf); err != nil {
-		return regs, "", fmt.Errorf("task %#x cpu_context: %w", t.Addr, err)
+		return nil, "", fmt.Errorf("task %#x %s: %w", t.Addr, sw.Member, err)
 	}
-	for i := range ctx {
-		ctx[i] = k.Order.Uint32(buf[4*i:])
+	for i, r := range sw.Regs {
+		regs[r] = arch.Word(buf[i*k.PtrSize:], k.PtrSize, k.Order)
 	}
-	for i, r := range ctx[:8] {
-		regs[4+i] = uint64(r)
-	}
-	regs[13], regs[15] = uint64(ctx[8]), uint64(ctx[9])
 	return regs, "cpu_context", nil
 }
 
-// Backtrace unwinds a task's kernel stack with the ARM EHABI tables.
+// Backtrace unwinds a task's kernel stack with u and finds the register
+// sets saved along it.
 func (k *Kernel) Backtrace(t Task, u unwind.Unwinder) (Backtrace, error) {
-	bt := Backtrace{Task: t}
+	bt := Backtrace{Task: t, Saved: map[int][]uint64{}}
 	regs, start, err := k.Registers(t)
 	if err != nil {
 		return bt, err
@@ -80,25 +96,46 @@ func (k *Kernel) Backtrace(t Task, u unwind.Unwinder) (Backtrace, error) {
 	if !unwind.IsEnd(err) {
 		bt.Stop = err
 	}
-	if errors.Is(err, unwind.ErrCantUnwind) && t.MM != 0 && t.Stack != 0 {
-		bt.UserRegs = k.userRegs(t)
-	}
+	k.savedRegs(&bt, errors.Is(err, unwind.ErrCantUnwind))
 	return bt, nil
 }
 
-// userRegs reads the pt_regs the syscall/exception entry saved at the top
-// of the stack: task_pt_regs() = stack + THREAD_START_SP - sizeof(pt_regs),
-// THREAD_START_SP = THREAD_SIZE - 8 (arch/arm/include/asm/processor.h).
-func (k *Kernel) userRegs(t Task) []uint64 {
-	const n = 18
-	addr := t.Stack + k.threadSize() - 8 - 4*n
-	buf := make([]byte, 4*n)
+// savedRegs fills bt.Saved; atEntry says the walk ended at entry code,
+// where a user task's registers are at the top of its stack.
+func (k *Kernel) savedRegs(bt *Backtrace, atEntry bool) {
+	fr, set, _ := k.frames()
+	t, last := bt.Task, len(bt.Frames)-1
+	for i, f := range bt.Frames {
+		var r []uint64
+		if i == 0 && bt.Start == "NT_PRSTATUS" {
+			if c, ok := k.CPUOf(t); ok && len(c.Regs) >= set.Shown {
+				r = c.Regs[:set.Shown]
+			}
+		}
+		if i == last && atEntry && t.MM != 0 && t.Stack != 0 {
+			r = k.readRegs(fr.UserRegs(t.Stack, k.threadSize(fr)), set.Shown, r)
+		}
+		if k.Syms != nil {
+			if sym, _, err := k.Syms.At(f.Lookup); err == nil && fr.ExceptionFrame(sym.Name) {
+				r = k.readRegs(f.SP, set.Shown, r)
+			}
+		}
+		if r != nil {
+			bt.Saved[i] = r
+		}
+	}
+}
+
+// readRegs reads n pointer-sized registers at addr, or returns old when
+// any of them is unreadable.
+func (k *Kernel) readRegs(addr uint64, n int, old []uint64) []uint64 {
+	buf := make([]byte, n*k.PtrSize)
 	if err := k.Mem.ReadVirt(addr, buf); err != nil {
-		return nil
+		return old
 	}
 	out := make([]uint64, n)
 	for i := range out {
-		out[i] = uint64(k.Order.Uint32(buf[4*i:]))
+		out[i] = arch.Word(buf[i*k.PtrSize:], k.PtrSize, k.Order)
 	}
 	return out
 }

@@ -1,9 +1,21 @@
 package kernel
 
 import (
+	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/analyze/arch"
 )
+
+func armArch(t *testing.T) arch.Arch {
+	a, err := arch.ForMachine(elf.EM_ARM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
 
 func noteRegs(pc uint64) []uint64 {
 	r := make([]uint64, 18)
@@ -19,6 +31,7 @@ func noteRegs(pc uint64) []uint64 {
 // the crash registers, not its stale cpu_context.
 func TestRegistersFromNoteWhenRunqueueUnreadable(t *testing.T) {
 	k := New(wordMem{}, nil, nil, binary.LittleEndian, 4, []CPUState{{CPU: 0, PID: 42, Regs: noteRegs(0x80123456)}})
+	k.Arch = armArch(t)
 	regs, src, err := k.Registers(Task{PID: 42, Addr: 0xc1000000})
 	if err != nil || src != "NT_PRSTATUS" || regs[15] != 0x80123456 || regs[4] != 0x1004 {
 		t.Errorf("Registers = %#x, %q, %v; want the NT_PRSTATUS registers", regs, src, err)
@@ -39,5 +52,22 @@ func TestIdlePIDNamesNoCPU(t *testing.T) {
 	one := New(wordMem{}, nil, nil, binary.LittleEndian, 4, cpus[:1])
 	if _, ok := one.CPUOf(Task{PID: 0}); !ok {
 		t.Error("one CPU with PID 0: its note is the idle task's")
+	}
+}
+
+// TestRegistersFromSwitchFrame: a sleeping task's registers come from the
+// save area the arch names, each word at its register's index.
+func TestRegistersFromSwitchFrame(t *testing.T) {
+	k := New(wordMem{}, nil, nil, binary.LittleEndian, 4, nil)
+	k.Arch = armArch(t)
+	if _, _, err := k.Registers(Task{PID: 1}); !errors.Is(err, ErrNoTypes) {
+		t.Errorf("without DWARF: %v, want ErrNoTypes naming the save area", err)
+	}
+	for _, m := range []elf.Machine{elf.EM_AARCH64, elf.EM_X86_64} {
+		a, _ := arch.ForMachine(m)
+		k.Arch = a
+		if _, _, err := k.Registers(Task{PID: 1}); !errors.Is(err, ErrNoFrames) {
+			t.Errorf("%s: %v, want ErrNoFrames", a.Name(), err)
+		}
 	}
 }

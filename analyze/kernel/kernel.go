@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
 	"github.com/kdumpkit/kdumpkit/analyze/types"
 )
@@ -18,6 +19,9 @@ var (
 	ErrLoop = errors.New("kernel list loops or is too long")
 	// ErrNoPanic means no CPU is recorded as the panicking one.
 	ErrNoPanic = errors.New("no panic task found")
+	// ErrNoFrames means the dump's architecture has no stack-frame
+	// conventions (arch.Frames) yet, so no backtrace.
+	ErrNoFrames = errors.New("no backtrace support for this architecture")
 )
 
 // Memory reads the dumped kernel's virtual address space.
@@ -30,7 +34,7 @@ type Memory interface {
 type CPUState struct {
 	CPU  int
 	PID  int
-	Regs []uint64 // r0–r15, cpsr, orig_r0 on ARM
+	Regs []uint64 // in the order of the arch's RegisterSet
 }
 
 // Kernel ties a dump's memory to the vmlinux that describes it.
@@ -41,6 +45,8 @@ type Kernel struct {
 	Order   binary.ByteOrder
 	PtrSize int
 	CPUs    []CPUState
+	// Arch is the dump's architecture; nil leaves backtraces out.
+	Arch arch.Arch
 
 	mu    sync.Mutex
 	tasks []Task

@@ -116,8 +116,11 @@ func TestReferenceBacktrace(t *testing.T) {
 	if bt.Stop != nil {
 		t.Errorf("walk stopped early: %v", bt.Stop)
 	}
-	if bt.UserRegs == nil {
-		t.Error("no user pt_regs at the syscall entry")
+	if u := bt.Saved[len(bt.Frames)-1]; len(u) != 17 || u[16]&0x1f != 0x10 {
+		t.Errorf("user pt_regs at the syscall entry: %#x, want r0–cpsr in USER_32 mode", u)
+	}
+	if r := bt.Saved[0]; len(r) != 17 || r[15] != bt.Frames[0].PC {
+		t.Errorf("crash registers after frame 0: %#x, want pc %#x", r, bt.Frames[0].PC)
 	}
 	// Every other task's stack must unwind without a hard error.
 	tasks, _ := ref.kernel.Tasks()

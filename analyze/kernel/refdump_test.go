@@ -60,5 +60,6 @@ func openReference(t testing.TB) *reference {
 		cpus = append(cpus, CPUState{CPU: i, PID: r.PID, Regs: r.Regs})
 	}
 	k := New(mem, syms, ty, d.ByteOrder, mem.Arch.PtrSize(), cpus)
+	k.Arch = mem.Arch
 	return &reference{dir: dir, kernel: k, unwind: u, syms: syms}
 }
