@@ -10,24 +10,25 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
 )
 
 func TestOtherArchVmlinux(t *testing.T) {
 	dir := referenceDir(t)
-	img, err := LoadImage("testdata/x86_64-with-symbols.so", "", 0)
+	img, err := kernel.LoadImage("testdata/x86_64-with-symbols.so", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer img.Close()
 	core := openVmcore(t, filepath.Join(dir, "vmcore"))
 	_, err = NewSession(img, core, nil, io.Discard)
-	if !errors.Is(err, ErrMachineMismatch) || !strings.Contains(err.Error(), "EM_ARM") || !strings.Contains(err.Error(), "EM_X86_64") {
-		t.Errorf("x86-64 vmlinux on an ARM vmcore: err = %v, want ErrMachineMismatch naming both", err)
+	if !errors.Is(err, kernel.ErrMachineMismatch) || !strings.Contains(err.Error(), "EM_ARM") || !strings.Contains(err.Error(), "EM_X86_64") {
+		t.Errorf("x86-64 vmlinux on an ARM vmcore: err = %v, want kernel.ErrMachineMismatch naming both", err)
 	}
 	// Told the dump's machine, LoadImage refuses before reading symbols.
-	if _, err := LoadImage("testdata/x86_64-with-symbols.so", "", core.Machine()); !errors.Is(err, ErrMachineMismatch) {
-		t.Errorf("LoadImage with the dump's machine: err = %v, want ErrMachineMismatch", err)
+	if _, err := kernel.LoadImage("testdata/x86_64-with-symbols.so", "", core.Machine()); !errors.Is(err, kernel.ErrMachineMismatch) {
+		t.Errorf("LoadImage with the dump's machine: err = %v, want kernel.ErrMachineMismatch", err)
 	}
 }
 
@@ -36,14 +37,14 @@ func TestNotAnELF(t *testing.T) {
 	if err := os.WriteFile(p, []byte("not an ELF file at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadImage(p, "", 0); err == nil || !strings.Contains(err.Error(), p) {
+	if _, err := kernel.LoadImage(p, "", 0); err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("garbage vmlinux: err = %v, want an error naming the file", err)
 	}
 }
 
 func TestMismatchedBuildID(t *testing.T) {
 	dir := referenceDir(t)
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
+	img, err := kernel.LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestMismatchedBuildID(t *testing.T) {
 // NT_PRSTATUS, and ps says clearly what is missing.
 func TestNoDWARF(t *testing.T) {
 	dir := referenceDir(t)
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
+	img, err := kernel.LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

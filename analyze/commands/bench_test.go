@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
 
 // benchCommands is the work measured against drgn's equivalent.
@@ -26,7 +28,7 @@ func BenchmarkReferenceSession(b *testing.B) {
 	dir := referenceDir(b)
 	cache := b.TempDir()
 	session := func(cacheDir string) {
-		img, err := LoadImage(filepath.Join(dir, "vmlinux"), cacheDir, 0)
+		img, err := kernel.LoadImage(filepath.Join(dir, "vmlinux"), cacheDir, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

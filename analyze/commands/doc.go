@@ -4,10 +4,13 @@
 // paper, plus the interactive prompt with its "|" pipes and ">"/">>"
 // redirects.
 //
-// API: Open(vmlinux, vmcore, cacheDir, warn) gives a *Session (context: the
-// panic task); Exec runs command lines as the prompt does, Prompt runs the
-// interactive loop. For programs comparing a dump with ground truth (the
-// kdump:test target), Sys, PS, Backtrace and Printk return the same data
-// as structs; OpenVmcore, LoadImage, KallsymsImage and NewSession are the
-// parts Open is made of.
+// Commands parse their flags, call helpers of analyze/kernel and format
+// what they return; opening a dump is kernel.Open's.
+//
+// API: Open(vmlinux, vmcore, cacheDir, warn) gives a *Session over
+// kernel.Open's Program (context: the panic task); Exec runs command lines
+// as the prompt does, Prompt runs the interactive loop. For programs
+// comparing a dump with ground truth (the kdump:test target), Sys, PS,
+// Backtrace and Printk return the same data as structs; NewSession builds
+// a session from a kernel.Image and kernel.Dump of the caller's.
 package commands

@@ -51,9 +51,10 @@ func TestDumpStringsEscaped(t *testing.T) {
 	mem := flatMem{base: 0x1000, b: make([]byte, 6*65)}
 	copy(mem.b[65:], hostile)
 	copy(mem.b[3*65:], hostile)
+	k := kernel.New(mem, symbols.New(nil), nil, binary.LittleEndian, 4, nil)
+	k.VMCOREINFO = map[string]string{"SYMBOL(init_uts_ns)": "1000", "OFFSET(uts_namespace.name)": "0"}
 	s := &Session{
-		Kernel: kernel.New(mem, symbols.New(nil), nil, binary.LittleEndian, 4, nil),
-		Info:   map[string]string{"SYMBOL(init_uts_ns)": "1000", "OFFSET(uts_namespace.name)": "0"},
+		Kernel: k,
 		Printk: func() ([]LogRecord, error) {
 			return []LogRecord{{Seq: 1, Text: "evil " + hostile}}, nil
 		},
@@ -91,7 +92,6 @@ func TestPSCommEscaped(t *testing.T) {
 func TestSysShowsUnverified(t *testing.T) {
 	s := &Session{
 		Kernel:     kernel.New(flatMem{}, symbols.New(nil), nil, binary.LittleEndian, 4, nil),
-		Info:       map[string]string{},
 		Unverified: []string{"poweroff timed out"},
 	}
 	var out bytes.Buffer

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
 )
 
@@ -37,7 +38,7 @@ func TestReferenceKallsyms(t *testing.T) {
 func TestReferenceWithoutVmlinux(t *testing.T) {
 	dir := referenceDir(t)
 	core := openVmcore(t, filepath.Join(dir, "vmcore"))
-	img, err := KallsymsImage(core)
+	img, err := kernel.KallsymsImage(core)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
 
 // patchedCore overlays 32-bit words on the reference dump (fault injection).
 type patchedCore struct {
-	*Vmcore
+	*kernel.Vmcore
 	words map[uint64]uint32
 }
 
@@ -47,7 +49,7 @@ func TestReferenceTaskListLoop(t *testing.T) {
 	}
 	core := openVmcore(t, filepath.Join(dir, "vmcore"))
 	bad := patchedCore{core, map[uint64]uint32{t10 + uint64(off): uint32(t5 + uint64(off))}}
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
+	img, err := kernel.LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,9 +27,16 @@ const (
 // an optional build-id note.
 func writePair(t *testing.T, dumpBanner, vmcoreID, fileBanner string, buildID []byte) (vmlinux, vmcore string) {
 	t.Helper()
+	return writePairAt(t, dumpBanner, bannerVA, vmcoreID, fileBanner, buildID)
+}
+
+// writePairAt is writePair with the dump's banner at dumpVA, where a
+// kernel moved by KASLR has it.
+func writePairAt(t *testing.T, dumpBanner string, dumpVA uint64, vmcoreID, fileBanner string, buildID []byte) (vmlinux, vmcore string) {
+	t.Helper()
 	dir := t.TempDir()
 	ram := make([]byte, 1<<20) // at physical 0x60000000, virtual 0x80000000
-	copy(ram[bannerVA-0x80000000:], dumpBanner+"\x00")
+	copy(ram[dumpVA-0x80000000:], dumpBanner+"\x00")
 	info := "OSRELEASE=6.1.0\nPAGESIZE=4096\nSYMBOL(swapper_pg_dir)=80004000\n" + vmcoreID
 	core := &dumptest.Core{Class: elf.ELFCLASS32, ByteOrder: binary.LittleEndian, Machine: elf.EM_ARM,
 		Notes: []dumptest.Note{{Name: "VMCOREINFO", Desc: []byte(info)}},
@@ -100,5 +108,34 @@ func TestNothingToCompareWarnsEveryOpen(t *testing.T) {
 		if !strings.Contains(warn, "WARNING: cannot check that "+vmlinux+" is the kernel that wrote "+vmcore) {
 			t.Errorf("open %d: warnings %q, want the cannot-check WARNING", i, warn)
 		}
+	}
+}
+
+// TestKASLROffsetMovesSymbols: with KERNELOFFSET in VMCOREINFO the banner
+// check reads the dump's linux_banner at the moved address, and every
+// vmlinux symbol the commands see is moved by the offset.
+func TestKASLROffsetMovesSymbols(t *testing.T) {
+	const off = 0x10000
+	vmlinux, vmcore := writePairAt(t, bannerOld, bannerVA+off, "KERNELOFFSET=10000\n", bannerOld, nil)
+	s, closeFiles, err := Open(vmlinux, vmcore, "", io.Discard)
+	if err != nil {
+		t.Fatalf("banner at the KASLR address: %v", err)
+	}
+	defer closeFiles()
+	if a, err := s.Kernel.Syms.Addr("linux_banner"); err != nil || a != bannerVA+off {
+		t.Errorf("linux_banner = %#x, %v; want %#x", a, err, bannerVA+off)
+	}
+	if a, err := s.Kernel.Syms.Addr("swapper_pg_dir"); err != nil || a != 0x80004000+off {
+		t.Errorf("swapper_pg_dir = %#x, %v; want %#x", a, err, 0x80004000+off)
+	}
+	// Without the offset the same vmlinux stays at its link addresses.
+	vmlinux, vmcore = writePair(t, bannerOld, "", bannerOld, nil)
+	s, closeFiles, err = Open(vmlinux, vmcore, "", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFiles()
+	if a, _ := s.Kernel.Syms.Addr("linux_banner"); a != bannerVA {
+		t.Errorf("no KERNELOFFSET: linux_banner = %#x, want %#x", a, bannerVA)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
 
 // TestVmlinuxNotRegular: a FIFO given as the vmlinux is refused at once,
@@ -21,7 +22,7 @@ func TestVmlinuxNotRegular(t *testing.T) {
 	for _, p := range []string{fifo, t.TempDir()} {
 		done := make(chan error, 1)
 		go func() {
-			img, err := LoadImage(p, "", 0)
+			img, err := kernel.LoadImage(p, "", 0)
 			if err == nil {
 				img.Close()
 			}
@@ -30,10 +31,10 @@ func TestVmlinuxNotRegular(t *testing.T) {
 		select {
 		case err := <-done:
 			if !errors.Is(err, dump.ErrNotRegular) || !strings.Contains(err.Error(), p) {
-				t.Errorf("LoadImage(%s) = %v, want ErrNotRegular naming the path", p, err)
+				t.Errorf("kernel.LoadImage(%s) = %v, want ErrNotRegular naming the path", p, err)
 			}
 		case <-time.After(5 * time.Second):
-			t.Fatalf("LoadImage(%s) still blocked after 5s", p)
+			t.Fatalf("kernel.LoadImage(%s) still blocked after 5s", p)
 		}
 	}
 }

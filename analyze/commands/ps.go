@@ -33,10 +33,7 @@ func (s *Session) PS() ([]PSEntry, []error) {
 	for _, a := range s.Kernel.ActiveTasks() {
 		active[a] = true
 	}
-	page := uint64(4096)
-	if p, err := strconv.ParseUint(s.Info["PAGESIZE"], 10, 64); err == nil && p > 0 {
-		page = p
-	}
+	page := s.Kernel.PageSize()
 	total := s.memory()
 	out := make([]PSEntry, 0, len(tasks))
 	for _, t := range tasks {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
@@ -15,7 +16,7 @@ func referenceDir(t testing.TB) string { return testdump.Require(t).Dir }
 // openReference builds a Session on the reference dump, or skips.
 func openReference(t testing.TB) (*Session, string) {
 	dir := referenceDir(t)
-	img, err := LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
+	img, err := kernel.LoadImage(filepath.Join(dir, "vmlinux"), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +30,8 @@ func openReference(t testing.TB) (*Session, string) {
 }
 
 // openVmcore opens the reference vmcore through the real readers.
-func openVmcore(t testing.TB, path string) *Vmcore {
-	v, warns, err := OpenVmcore(path)
+func openVmcore(t testing.TB, path string) *kernel.Vmcore {
+	v, warns, err := kernel.OpenVmcore(path)
 	if err != nil {
 		t.Fatal(err)
 	}

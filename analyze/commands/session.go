@@ -21,21 +21,11 @@ var (
 	ErrQuit = errors.New("quit")
 )
 
-// LogRecord is one printk record.
-type LogRecord struct {
-	Seq    uint64 `json:"seq"`
-	TimeNS uint64 `json:"ts_nsec"`
-	Level  int    `json:"level"`
-	Text   string `json:"text"`
-}
-
 // Session is one analysis of a dump: the helpers, the current context task
 // and the output settings. Commands run one at a time.
 type Session struct {
 	Kernel *kernel.Kernel
 	Unwind unwind.Unwinder // nil when the image has no unwind tables
-	// Info is the dump's VMCOREINFO as key=value pairs.
-	Info map[string]string
 	// Printk returns the printk records (the printk helper).
 	Printk func() ([]LogRecord, error)
 	// KernelPath and DumpPath are shown by sys.

@@ -5,7 +5,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kdumpkit/kdumpkit/analyze/escape"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
@@ -44,21 +43,16 @@ func (s *Session) Sys() SysInfo {
 	k := s.Kernel
 	si := SysInfo{Kernel: s.KernelPath, Dumpfile: s.DumpPath, CPUs: len(k.CPUs), PID: -1, CPU: -1, Unverified: s.Unverified}
 	warn := func(err error) { si.Warnings = append(si.Warnings, err.Error()) }
-	if t, err := strconv.ParseInt(s.Info["CRASHTIME"], 10, 64); err == nil {
-		si.Date = time.Unix(t, 0).UTC().Format("Mon Jan _2 15:04:05 MST 2006")
+	if t, ok := k.CrashTime(); ok {
+		si.Date = t.Format("Mon Jan _2 15:04:05 MST 2006")
 	}
-	uts, err := s.utsname()
+	uts, err := k.UTSName()
 	if err != nil {
 		warn(err)
 	}
-	if len(uts) == 6 {
-		si.Nodename, si.Release, si.Version, si.Machine = uts[1], uts[2], uts[3], uts[4]
-	}
-	if si.Release == "" {
-		si.Release = s.Info["OSRELEASE"]
-	}
+	si.Nodename, si.Release, si.Version, si.Machine = uts.Nodename, k.Release(uts), uts.Version, uts.Machine
 	si.UptimeSec = s.uptime()
-	si.LoadAverage = s.loadAverage()
+	si.LoadAverage, _ = k.LoadAverage()
 	si.MemoryBytes = s.memory()
 	si.Panic = s.panicMessage()
 	tasks, _ := k.Tasks()
@@ -84,40 +78,10 @@ func (s *Session) Sys() SysInfo {
 	return si
 }
 
-// utsname reads init_uts_ns.name: six 65-byte strings (sysname, nodename,
-// release, version, machine, domainname; include/uapi/linux/utsname.h).
-func (s *Session) utsname() ([]string, error) {
-	addr, err := strconv.ParseUint(s.Info["SYMBOL(init_uts_ns)"], 16, 64)
-	if err != nil {
-		if addr, err = s.Kernel.Syms.Addr("init_uts_ns"); err != nil {
-			return nil, fmt.Errorf("utsname: %w", err)
-		}
-	}
-	off, _ := strconv.ParseUint(s.Info["OFFSET(uts_namespace.name)"], 10, 64)
-	if s.Kernel.Types != nil {
-		if o, err := s.Kernel.Types.Offset("struct uts_namespace", "name"); err == nil {
-			off = uint64(o)
-		}
-	}
-	buf := make([]byte, 6*65)
-	if err := s.Kernel.Mem.ReadVirt(addr+off, buf); err != nil {
-		return nil, fmt.Errorf("utsname at %#x: %w", addr+off, err)
-	}
-	out := make([]string, 6)
-	for i := range out {
-		f := buf[i*65 : (i+1)*65]
-		if n := strings.IndexByte(string(f), 0); n >= 0 {
-			f = f[:n]
-		}
-		out[i] = string(f)
-	}
-	return out, nil
-}
-
-// uptime is CLOCK_BOOTTIME at the crash: tk_core.timekeeper.ktime_sec plus
-// offs_boot; without DWARF, the last printk timestamp.
+// uptime is the boot time at the crash (kernel.BootTime); without DWARF,
+// the last printk timestamp.
 func (s *Session) uptime() float64 {
-	if up, err := s.bootTime(); err == nil {
+	if up, err := s.Kernel.BootTime(); err == nil {
 		return up
 	}
 	if s.Printk != nil {
@@ -128,72 +92,16 @@ func (s *Session) uptime() float64 {
 	return 0
 }
 
-func (s *Session) bootTime() (float64, error) {
-	k := s.Kernel
-	if k.Types == nil {
-		return 0, kernel.ErrNoTypes
-	}
-	base, err := k.Syms.Addr("tk_core")
-	if err != nil {
-		return 0, err
-	}
-	sec, err := k.Types.VarField("tk_core", "timekeeper.ktime_sec")
-	if err != nil {
-		return 0, err
-	}
-	v, err := k.ReadUint(base+uint64(sec.Offset), int(sec.Size))
-	if err != nil {
-		return 0, err
-	}
-	up := float64(v)
-	if ob, err := k.Types.VarField("tk_core", "timekeeper.offs_boot"); err == nil {
-		if ns, err := k.ReadUint(base+uint64(ob.Offset), int(ob.Size)); err == nil {
-			up += float64(int64(ns)) / 1e9
-		}
-	}
-	return up, nil
-}
-
-// loadAverage reads avenrun[3], fixed point with FSHIFT = 11
-// (include/linux/sched/loadavg.h).
-func (s *Session) loadAverage() string {
-	a, err := s.Kernel.Syms.Addr("avenrun")
-	if err != nil {
-		return ""
-	}
-	var parts []string
-	for i := 0; i < 3; i++ {
-		v, err := s.Kernel.ReadPtr(a + uint64(i*s.Kernel.PtrSize))
-		if err != nil {
-			return ""
-		}
-		v += 1 << 11 / 200 // round to hundredths, as the kernel's LOAD_FRAC does for /proc/loadavg
-		parts = append(parts, fmt.Sprintf("%d.%02d", v>>11, (v&(1<<11-1))*100>>11))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// memory is node_present_pages of contig_page_data (all RAM the kernel
-// manages, the crashkernel reservation included) or the dump's RAM.
+// memory is the RAM the kernel manages (kernel.MemoryBytes) or, when
+// that is unreadable, the dump's.
 func (s *Session) memory() uint64 {
-	k := s.Kernel
-	page, _ := strconv.ParseUint(s.Info["PAGESIZE"], 10, 64)
-	if page == 0 {
-		page = 4096
-	}
-	if k.Types != nil {
-		if a, err := k.Syms.Addr("contig_page_data"); err == nil {
-			if o, err := k.Types.Offset("struct pglist_data", "node_present_pages"); err == nil {
-				if n, err := k.ReadPtr(a + uint64(o)); err == nil && n > 0 {
-					return n * page
-				}
-			}
-		}
+	if n, err := s.Kernel.MemoryBytes(); err == nil {
+		return n
 	}
 	return s.DumpRAM
 }
 
-// panicMessage finds the panic reason in the log, as crash does.
+// panicMessage is kernel.PanicMessage of the log.
 func (s *Session) panicMessage() string {
 	if s.Printk == nil {
 		return ""
@@ -202,18 +110,11 @@ func (s *Session) panicMessage() string {
 	if err != nil {
 		return ""
 	}
-	for _, prefix := range []string{"Kernel panic - not syncing: ", "Unable to handle kernel ", "Internal error: ", "kernel BUG at "} {
-		for _, r := range recs {
-			if i := strings.Index(r.Text, prefix); i >= 0 {
-				msg := strings.TrimRight(r.Text[i:], "\n")
-				if prefix == "Kernel panic - not syncing: " {
-					msg = strings.TrimPrefix(msg, prefix)
-				}
-				return msg
-			}
-		}
+	texts := make([]string, len(recs))
+	for i, r := range recs {
+		texts[i] = r.Text
 	}
-	return ""
+	return kernel.PanicMessage(texts)
 }
 
 func formatUptime(sec float64) string {

@@ -22,6 +22,9 @@ var (
 	// ErrNoFrames means the dump's architecture has no stack-frame
 	// conventions (arch.Frames) yet, so no backtrace.
 	ErrNoFrames = errors.New("no backtrace support for this architecture")
+	// ErrMachineMismatch means the vmlinux was built for another
+	// architecture than the dump's.
+	ErrMachineMismatch = errors.New("vmlinux and vmcore are for different machines")
 )
 
 // Memory reads the dumped kernel's virtual address space.
@@ -47,6 +50,8 @@ type Kernel struct {
 	CPUs    []CPUState
 	// Arch is the dump's architecture; nil leaves backtraces out.
 	Arch arch.Arch
+	// VMCOREINFO is the dump's note as key=value pairs (nil: none).
+	VMCOREINFO map[string]string
 
 	mu    sync.Mutex
 	tasks []Task

@@ -200,3 +200,16 @@ func (t *Table) Search(sub string) []Symbol {
 	}
 	return out
 }
+
+// Relocate returns a copy of t with every address moved by offset: a
+// vmlinux's link-time symbols at the addresses a KASLR kernel ran at
+// (VMCOREINFO's KERNELOFFSET). The addresses wrap as the CPU's do, and
+// the copy is sorted anew in case that reorders them.
+func (t *Table) Relocate(offset uint64) *Table {
+	moved := make([]Symbol, len(t.sorted))
+	for i, s := range t.sorted {
+		s.Addr += offset
+		moved[i] = s
+	}
+	return New(moved)
+}

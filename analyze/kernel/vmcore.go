@@ -1,16 +1,14 @@
-package commands
+package kernel
 
 import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 
 	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
-	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 	"github.com/kdumpkit/kdumpkit/analyze/printk"
 )
 
@@ -19,7 +17,7 @@ import (
 type Vmcore struct {
 	File *dump.File
 	Mem  *arch.Memory
-	cpus []kernel.CPUState
+	cpus []CPUState
 	info map[string]string
 }
 
@@ -45,7 +43,7 @@ func OpenVmcore(path string) (*Vmcore, []error, error) {
 			continue
 		}
 		// Notes come in CPU order (crash_notes is per CPU, online ones only).
-		v.cpus = append(v.cpus, kernel.CPUState{CPU: i, PID: r.PID, Regs: r.Regs})
+		v.cpus = append(v.cpus, CPUState{CPU: i, PID: r.PID, Regs: r.Regs})
 	}
 	return v, warns, nil
 }
@@ -72,13 +70,21 @@ func (v *Vmcore) PtrSize() int { return v.Mem.Arch.PtrSize() }
 func (v *Vmcore) Arch() arch.Arch { return v.Mem.Arch }
 
 // CPUs are the CPUs with an NT_PRSTATUS note.
-func (v *Vmcore) CPUs() []kernel.CPUState { return v.cpus }
+func (v *Vmcore) CPUs() []CPUState { return v.cpus }
 
 // VMCOREINFO is the parsed note as key=value pairs.
 func (v *Vmcore) VMCOREINFO() map[string]string { return v.info }
 
 // RAMBytes is the memory the PT_LOADs cover.
 func (v *Vmcore) RAMBytes() uint64 { return v.File.RAMBytes() }
+
+// LogRecord is one printk record.
+type LogRecord struct {
+	Seq    uint64 `json:"seq"`
+	TimeNS uint64 `json:"ts_nsec"`
+	Level  int    `json:"level"`
+	Text   string `json:"text"`
+}
 
 // Printk returns a reader of the dump's kernel log (analyze/printk, from
 // VMCOREINFO alone), reading the ring once and keeping the records.
@@ -104,38 +110,4 @@ func (v *Vmcore) Printk() func() ([]LogRecord, error) {
 		})
 		return recs, err
 	}
-}
-
-// Open is the whole set-up for a library caller (kdump:test compares sys,
-// ps and bt with what the guest printed): the vmcore, the vmlinux checked
-// against it ("-" for none: kallsyms from the dump), and a session whose
-// context is the panic task. Warnings go to warn; close releases both files.
-func Open(vmlinux, vmcore, cacheDir string, warn io.Writer) (s *Session, close func() error, err error) {
-	d, warns, err := OpenVmcore(vmcore)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, w := range warns {
-		writeWarning(warn, w.Error())
-	}
-	var img *Image
-	if vmlinux == "-" {
-		img, err = KallsymsImage(d)
-	} else {
-		img, err = LoadImage(vmlinux, cacheDir, d.Machine())
-	}
-	if err != nil {
-		d.Close()
-		return nil, nil, err
-	}
-	if s, err = NewSession(img, d, d.Printk(), warn); err != nil {
-		img.Close()
-		d.Close()
-		return nil, nil, err
-	}
-	for _, w := range warns {
-		s.Partial = s.Partial || errors.Is(w, dump.ErrTruncated)
-	}
-	s.Unverified = d.File.Unverified
-	return s, func() error { return errors.Join(img.Close(), d.Close()) }, nil
 }

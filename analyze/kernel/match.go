@@ -1,9 +1,7 @@
-package commands
+package kernel
 
 import (
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
 
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
@@ -13,9 +11,9 @@ import (
 // The BUILD-IDs are compared when both sides have one; otherwise, as
 // crash does, linux_banner from the vmlinux file is compared with the
 // dump's copy at the same address (moved by KERNELOFFSET under KASLR).
-// When neither can be compared the analysis goes on under a WARNING,
-// printed on every open: every answer may come from the wrong kernel.
-func checkMatch(img *Image, d Dump, warn io.Writer) error {
+// When neither can be compared the analysis goes on under a warning,
+// given to warn on every open: every answer may come from the wrong kernel.
+func checkMatch(img *Image, d Dump, warn func(error)) error {
 	if img.ELF == nil {
 		return nil // a KallsymsImage: the symbols are the dump's own
 	}
@@ -33,7 +31,7 @@ func checkMatch(img *Image, d Dump, warn io.Writer) error {
 	}
 	dumpBanner, err := readDumpBanner(img, d)
 	if err != nil {
-		writeWarning(warn, fmt.Sprintf("cannot check that %s is the kernel that wrote %s: %s, and %v; every answer may be wrong", img.Path, d.Path(), noID, err))
+		warn(fmt.Errorf("cannot check that %s is the kernel that wrote %s: %s, and %v; every answer may be wrong", img.Path, d.Path(), noID, err))
 		return nil
 	}
 	if dumpBanner != img.Banner {
@@ -54,11 +52,7 @@ func readDumpBanner(img *Image, d Dump) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if off := d.VMCOREINFO()["KERNELOFFSET"]; off != "" {
-		if o, err := strconv.ParseUint(off, 16, 64); err == nil {
-			addr += o
-		}
-	}
+	addr += kernelOffset(d.VMCOREINFO())
 	buf := make([]byte, len(img.Banner)+1)
 	if err := d.ReadVirt(addr, buf); err != nil {
 		return "", fmt.Errorf("the dump's linux_banner at %#x is unreadable (%v)", addr, err)
