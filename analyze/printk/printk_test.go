@@ -248,11 +248,7 @@ func TestReferenceLogEndsLikeConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := arch.NewMemory(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := Read(m, d.ByteOrder, 4, m.Info)
+	l, err := ReadDump(d)
 	if err != nil {
 		t.Fatal(err)
 	}

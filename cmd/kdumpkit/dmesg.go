@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/escape"
 	"github.com/kdumpkit/kdumpkit/analyze/printk"
@@ -47,13 +46,9 @@ func readLog(path string, stderr io.Writer) (*printk.Log, error) {
 	for _, w := range d.Warnings {
 		fmt.Fprintf(stderr, "WARNING: %s\n", escape.Text(w.Error()))
 	}
-	m, err := arch.NewMemory(d)
+	log, err := printk.ReadDump(d)
 	if err != nil {
 		return nil, err
-	}
-	log, err := printk.Read(m, d.ByteOrder, m.Arch.PtrSize(), m.Info)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, w := range log.Warnings {
 		fmt.Fprintf(stderr, "WARNING: %s\n", escape.Text(w))
