@@ -115,38 +115,39 @@ func redirect(line string) (cmd, target string, appendMode bool, err error) {
 // file name is a typo or a trick, never what the user meant).
 func notInFileWord(r rune) bool { return r == '>' || unicode.IsSpace(r) || unicode.IsControl(r) }
 
-// cutUnquoted splits at the first sep outside single or double quotes.
-func cutUnquoted(s string, sep byte) (before, after string, found bool) {
-	var q byte
+// scanQuotes reads s by the command line's quoting (single or double
+// quotes, not nested: inside "...", ' is plain, and the reverse) and
+// returns the index of the first sep outside quotes (-1 if none; sep 0
+// finds none) and the quote left open at the end of s (0 if none).
+func scanQuotes(s string, sep byte) (at int, open byte) {
+	at = -1
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case q != 0:
-			if c == q {
-				q = 0
+		case open != 0:
+			if c == open {
+				open = 0
 			}
 		case c == '"' || c == '\'':
-			q = c
-		case c == sep:
-			return s[:i], s[i+1:], true
+			open = c
+		case c == sep && sep != 0 && at < 0:
+			at = i
 		}
+	}
+	return at, open
+}
+
+// cutUnquoted splits at the first sep outside single or double quotes.
+func cutUnquoted(s string, sep byte) (before, after string, found bool) {
+	if at, _ := scanQuotes(s, sep); at >= 0 {
+		return s[:at], s[at+1:], true
 	}
 	return s, "", false
 }
 
 // openQuote returns the quote character left open at the end of s, 0 if
-// none (quotes do not nest: inside "...", ' is plain, and the reverse).
+// none.
 func openQuote(s string) byte {
-	var q byte
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case q != 0:
-			if c == q {
-				q = 0
-			}
-		case c == '"' || c == '\'':
-			q = c
-		}
-	}
+	_, q := scanQuotes(s, 0)
 	return q
 }
 
