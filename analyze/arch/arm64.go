@@ -37,7 +37,7 @@ func (arm64) NewTranslator(mem PhysReader, info *vmcoreinfo.Info, loads []dump.S
 	if ps := info.PageSize(); ps != 4096 {
 		return nil, fmt.Errorf("arm64 with %d-byte pages: only the 4 KiB granule is supported", ps)
 	}
-	voff, err := info.Number("kimage_voffset")
+	voff, err := info.KimageVoffset()
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (arm64) NewTranslator(mem PhysReader, info *vmcoreinfo.Info, loads []dump.S
 	if err != nil {
 		return nil, err
 	}
-	vaBits, err := info.Number("VA_BITS")
+	vaBits, err := info.VABits()
 	if err != nil {
 		return nil, err
 	}

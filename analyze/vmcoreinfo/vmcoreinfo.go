@@ -68,7 +68,13 @@ func (i *Info) num(key string, base int) (uint64, error) {
 	if !ok {
 		return 0, fmt.Errorf("%s: %w", key, ErrMissing)
 	}
-	n, err := strconv.ParseUint(strings.TrimPrefix(v, "0x"), base, 64)
+	// A 0x prefix means hex whatever the key's usual base: arm64 writes
+	// NUMBER(kimage_voffset), NUMBER(PHYS_OFFSET) and NUMBER(KERNELPACMASK)
+	// as 0x%llx (arch/arm64/kernel/crash_core.c), most NUMBER()s as %d.
+	if h, ok := strings.CutPrefix(v, "0x"); ok {
+		v, base = h, 16
+	}
+	n, err := strconv.ParseUint(v, base, 64)
 	if err != nil {
 		sn, serr := strconv.ParseInt(v, base, 64)
 		if serr != nil {
@@ -118,6 +124,27 @@ func (i *Info) PageSize() uint64 {
 func (i *Info) KernelOffset() uint64 {
 	n, _ := i.num("KERNELOFFSET", 16)
 	return n
+}
+
+// The arm64 layout values (arch/arm64/kernel/crash_core.c, 6.1–6.12):
+// what translation and unwinding need beyond the symbols.
+
+// VABits is NUMBER(VA_BITS): the kernel's virtual address width.
+func (i *Info) VABits() (uint64, error) { return i.Number("VA_BITS") }
+
+// KimageVoffset is NUMBER(kimage_voffset): kernel image VA − PA.
+func (i *Info) KimageVoffset() (uint64, error) { return i.Number("kimage_voffset") }
+
+// PhysOffset is NUMBER(PHYS_OFFSET): the physical address of the start of
+// RAM, the linear map's base.
+func (i *Info) PhysOffset() (uint64, error) { return i.Number("PHYS_OFFSET") }
+
+// KernelPACMask is NUMBER(KERNELPACMASK): the bits pointer authentication
+// keeps in kernel return addresses, to strip before symbol lookup; ok is
+// false on a kernel without PAC.
+func (i *Info) KernelPACMask() (mask uint64, ok bool) {
+	m, err := i.Number("KERNELPACMASK")
+	return m, err == nil
 }
 
 // CrashTime is CRASHTIME: seconds since the epoch when the kernel crashed.

@@ -60,3 +60,26 @@ func FuzzParse(f *testing.F) {
 		i.PageSize()
 	})
 }
+
+// TestArm64Numbers reads the layout values as an arm64 6.12 kernel writes
+// them: kimage_voffset, PHYS_OFFSET and KERNELPACMASK in hex, VA_BITS in
+// decimal.
+func TestArm64Numbers(t *testing.T) {
+	i, err := Parse([]byte("OSRELEASE=6.12.57\nNUMBER(VA_BITS)=48\nNUMBER(kimage_voffset)=0xffff7fffb7e00000\n" +
+		"NUMBER(PHYS_OFFSET)=0x40000000\nKERNELOFFSET=2a5c00000\nNUMBER(KERNELPACMASK)=0xff7f000000000000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	va, err1 := i.VABits()
+	voff, err2 := i.KimageVoffset()
+	phys, err3 := i.PhysOffset()
+	mask, ok := i.KernelPACMask()
+	if err := errors.Join(err1, err2, err3); err != nil || va != 48 || voff != 0xffff7fffb7e00000 || phys != 0x40000000 ||
+		!ok || mask != 0xff7f000000000000 || i.KernelOffset() != 0x2a5c00000 {
+		t.Errorf("VA_BITS %d, kimage_voffset %#x, PHYS_OFFSET %#x, PAC mask %#x %v, KASLR %#x, err %v",
+			va, voff, phys, mask, ok, i.KernelOffset(), err)
+	}
+	if _, ok := (&Info{m: map[string]string{}}).KernelPACMask(); ok {
+		t.Error("a kernel without PAC has a PAC mask")
+	}
+}
