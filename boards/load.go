@@ -21,24 +21,17 @@ import (
 var shipped embed.FS
 
 // Names lists the shipped boards.
-func Names() []string {
-	ents, _ := shipped.ReadDir(".")
-	var names []string
-	for _, e := range ents {
-		if n, ok := strings.CutSuffix(e.Name(), ".toml"); ok {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return shippedNames(".", ".toml") }
 
 // FragmentNames lists the shipped kernel config fragments.
-func FragmentNames() []string {
-	ents, _ := shipped.ReadDir("fragments")
+func FragmentNames() []string { return shippedNames("fragments", ".config") }
+
+// shippedNames lists the embedded files of dir ending in suffix, without it.
+func shippedNames(dir, suffix string) []string {
+	ents, _ := shipped.ReadDir(dir)
 	var names []string
 	for _, e := range ents {
-		if n, ok := strings.CutSuffix(e.Name(), ".config"); ok {
+		if n, ok := strings.CutSuffix(e.Name(), suffix); ok {
 			names = append(names, n)
 		}
 	}
