@@ -73,6 +73,9 @@ type Board mg.Namespace
 // Vexpress selects boards/vexpress.toml (QEMU vexpress-a9, ARM32).
 func (Board) Vexpress() error { return selectShipped("vexpress") }
 
+// Arm64 selects boards/arm64.toml (QEMU virt, Cortex-A57, Linux 6.12, KASLR).
+func (Board) Arm64() error { return selectShipped("arm64") }
+
 // File selects a board file of your own: board:file PATH.
 func (Board) File(path string) error {
 	b, err := boards.Load(path)

@@ -171,13 +171,13 @@ func TestRealTreeExplainsDependencyOff(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "nosmp.config"), []byte("# CONFIG_SMP is not set\n"), 0o644)
 	b.Path = filepath.Join(dir, "board.toml")
-	b.Kernel.Fragments = []string{"kdump", "nosmp.config"}
+	b.Kernel.Fragments = []string{"kdump", "kdump-arm", "nosmp.config"}
 	build := &Build{Board: b, Tree: tree, Toolchain: tc, CacheDir: t.TempDir(), OutDir: t.TempDir(), Log: &log}
 	_, err = build.Configure(ctx)
 	if !errors.Is(err, ErrConfig) {
 		t.Fatalf("err = %v\n%s", err, log.String())
 	}
-	for _, want := range []string{"CONFIG_HOTPLUG_CPU: boards/fragments/kdump.config:", "asks for y, the final .config has n",
+	for _, want := range []string{"CONFIG_HOTPLUG_CPU: boards/fragments/kdump-arm.config:", "asks for y, the final .config has n",
 		"depends on SMP (arch/arm/Kconfig:", "in the final .config: SMP=n"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
