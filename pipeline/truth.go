@@ -19,7 +19,9 @@ type Truth struct {
 	// Frames are the functions of the console's backtrace(s) after the
 	// panic or oops, in order ("X from Y" lines give X).
 	Frames []string
-	// LastLine is the last kernel line before "Loading crashdump kernel".
+	// LastLine is the last kernel line before the kexec into the crash
+	// kernel ("Loading crashdump kernel..." on ARM32, "Starting crashdump
+	// kernel..." on arm64).
 	LastLine string
 	// SavedSHA256 and SavedSize are what the capture tool reported.
 	SavedSHA256 string
@@ -31,9 +33,16 @@ type Truth struct {
 var (
 	stampRe = regexp.MustCompile(`^\[\s*\d+\.\d+\] ?`)
 	panicRe = regexp.MustCompile(`Kernel panic - not syncing: (.*)$`)
-	cpuRe   = regexp.MustCompile(`CPU: \d+ PID: (\d+) Comm: (\S+)`)
+	// 6.12 added "UID: N" between CPU and PID.
+	cpuRe = regexp.MustCompile(`CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)`)
+	// ARM32 prints "X from Y+0x…" lines.
 	frameRe = regexp.MustCompile(`^\s*(\S+) from (\S+)\+0x`)
-	levelRe = regexp.MustCompile(`^<\d+>`)
+	// arm64 (and x86_64) print "Call trace:" then one "function+0xOFF/0xSIZE"
+	// line per return address.
+	traceStartRe = regexp.MustCompile(`^\s*Call [Tt]race:`)
+	traceLineRe  = regexp.MustCompile(`^\s*([A-Za-z_.$][\w.$]*)\+0x([0-9a-f]+)/0x[0-9a-f]+(?: \[[\w-]+\])?\s*$`)
+	kexecRe      = regexp.MustCompile(`(Loading|Starting) crashdump kernel`)
+	levelRe      = regexp.MustCompile(`^<\d+>`)
 	// oopsRe matches the oops lines crash (and the analyzer) take as the
 	// panic message when there is no "Kernel panic" line.
 	oopsRe    = regexp.MustCompile(`(Unable to handle kernel |Internal error: |kernel BUG at ).*$`)
@@ -43,7 +52,7 @@ var (
 // ParseTruth reads a kdump test run's console.
 func ParseTruth(lines []string) *Truth {
 	t := &Truth{Tasks: map[int]string{}, oops: map[string]string{}}
-	inTruth, sawPanic, crashing := false, false, false
+	inTruth, sawPanic, crashing, inTrace := false, false, false, false
 	for i, l := range lines {
 		switch {
 		case strings.Contains(l, protocol.MarkerTruthBegin):
@@ -55,7 +64,7 @@ func ParseTruth(lines []string) *Truth {
 			crashing = true
 		case inTruth:
 			t.truthLine(l)
-		case strings.Contains(l, "Loading crashdump kernel") && t.LastLine == "":
+		case kexecRe.MatchString(l) && t.LastLine == "":
 			for j := i - 1; j >= 0; j-- {
 				if stampRe.MatchString(lines[j]) {
 					t.LastLine = strings.TrimSpace(stampRe.ReplaceAllString(lines[j], ""))
@@ -84,8 +93,29 @@ func ParseTruth(lines []string) *Truth {
 				t.PanicPID, t.PanicComm = pid, m[2]
 			}
 		}
-		if m := frameRe.FindStringSubmatch(stampRe.ReplaceAllString(l, "")); m != nil && crashing && t.LastLine == "" {
+		bare := stampRe.ReplaceAllString(l, "")
+		if m := frameRe.FindStringSubmatch(bare); m != nil && crashing && t.LastLine == "" {
 			t.Frames = append(t.Frames, m[1])
+		}
+		if traceStartRe.MatchString(bare) {
+			inTrace = true
+			continue
+		}
+		if inTrace {
+			m := traceLineRe.FindStringSubmatch(bare)
+			switch {
+			case m == nil:
+				inTrace = false
+			case m[2] == "0" || t.LastLine != "":
+				// A return address at a function's first byte follows a
+				// noreturn call at the end of the function before it: the
+				// kernel names the wrong function there
+				// ("sysrq_reset_seq_param_set+0x0/0x…" for
+				// sysrq_handle_crash's call to panic), so the line says
+				// nothing about the caller.
+			default:
+				t.Frames = append(t.Frames, m[1])
+			}
 		}
 		if s, ok := protocol.ParseSaved(l); ok {
 			t.SavedSize, t.SavedSHA256 = s.Size, s.SHA256

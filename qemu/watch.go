@@ -146,8 +146,8 @@ func Diagnose(lines []string) string {
 	case !strings.Contains(text, "for crashkernel") && !strings.Contains(text, "crashkernel"):
 		return "the kernel reserved no crash region: is crashkernel= on kernel.cmdline?"
 	case strings.Contains(text, "Kernel panic") && boots == 1:
-		if strings.Contains(text, "Loading crashdump kernel") {
-			return "the crash kernel did not start after \"Loading crashdump kernel\": it may not fit the reservation or lacks AUTO_ZRELADDR"
+		if strings.Contains(text, "Loading crashdump kernel") || strings.Contains(text, "Starting crashdump kernel") {
+			return "the crash kernel did not start after the kexec line: it may not fit the reservation, lack its console, or (ARM32) lack AUTO_ZRELADDR"
 		}
 		return "the kernel panicked but did not start the crash kernel: was it loaded (READY marker)?"
 	case boots >= 2 && !strings.Contains(text, "CAPTURE KERNEL UP"):

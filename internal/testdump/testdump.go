@@ -1,6 +1,6 @@
-// Package testdump gives tests a real vmcore: the vexpress board's kernel
-// crashed with sysrq under QEMU, captured and brought home by kdumpkit's
-// own pipeline. It is made once and cached by the hash of what produced
+// Package testdump gives tests a real vmcore: a shipped board's kernel
+// (vexpress unless a test asks for another) crashed with sysrq under QEMU,
+// captured and brought home by kdumpkit's own pipeline. It is made once and cached by the hash of what produced
 // it (kernel image, device tree, initramfs), so a warm test run pays a
 // second or two and a changed kernel or capture tool gets a new dump.
 //
@@ -27,8 +27,8 @@ type Dump struct {
 	Vmlinux string // the crashed kernel's vmlinux (a copy kept beside the dump)
 	Vmcore  string
 	Console string // console.log of the whole run: ground truth for tests
-	Image   string // zImage the run booted, for kexec tests
-	DTB     string
+	Image   string // the kernel image the run booted (zImage, Image), for kexec tests
+	DTB     string // "" when the board's QEMU writes the device tree
 	Initrd  string // the main initramfs
 	Key     string // hash of the inputs
 }
@@ -37,7 +37,7 @@ type Dump struct {
 // a dump (no QEMU, no cross compiler): tests skip, naming what is missing.
 const ExitUnavailable = 3
 
-var made struct {
+type result struct {
 	once sync.Once
 	dump *Dump
 	skip string
@@ -45,15 +45,34 @@ var made struct {
 	log  []byte
 }
 
-// Require returns the cached dump, making it first if needed (a kernel
-// build, about 10 minutes cold). It skips under -short and when the host
-// lacks what a run needs; any other failure fails tb with the maker's log.
+var (
+	mu      sync.Mutex
+	results = map[string]*result{} // by board name
+)
+
+// Require returns the vexpress board's cached dump (RequireBoard).
 func Require(tb testing.TB) *Dump {
+	tb.Helper()
+	return RequireBoard(tb, "vexpress")
+}
+
+// RequireBoard returns the cached dump of a shipped board, making it first
+// if needed (a kernel build, 10 to 20 minutes cold). It skips under -short
+// and when the host lacks what a run needs; any other failure fails tb
+// with the maker's log.
+func RequireBoard(tb testing.TB, board string) *Dump {
 	tb.Helper()
 	if testing.Short() {
 		tb.Skip("-short: the real dump needs a kernel build and a QEMU run")
 	}
-	made.once.Do(make1)
+	mu.Lock()
+	made, ok := results[board]
+	if !ok {
+		made = &result{}
+		results[board] = made
+	}
+	mu.Unlock()
+	made.once.Do(func() { made.make(board) })
 	switch {
 	case made.skip != "":
 		tb.Skip(made.skip)
@@ -64,10 +83,10 @@ func Require(tb testing.TB) *Dump {
 	return &d
 }
 
-func make1() {
+func (made *result) make(board string) {
 	_, self, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(self), "..", "..")
-	cmd := exec.Command("go", "run", "./internal/testdump/maketestdump")
+	cmd := exec.Command("go", "run", "./internal/testdump/maketestdump", board)
 	cmd.Dir = root
 	var out, log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &log

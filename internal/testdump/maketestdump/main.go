@@ -1,6 +1,7 @@
-// Command maketestdump makes (or finds cached) the real vexpress dump that
-// package testdump hands to tests, and prints its paths as JSON. It goes
-// through the same packages as `go run mage.go kdump:test`.
+// Command maketestdump makes (or finds cached) the real dump of a shipped
+// board (its one argument, vexpress by default) that package testdump
+// hands to tests, and prints its paths as JSON. It goes through the same
+// packages as `go run mage.go kdump:test`.
 package main
 
 import (
@@ -30,10 +31,14 @@ import (
 
 // version changes when the dump is made differently, so older caches are
 // not reused.
-const version = "testdump-1"
+const version = "testdump-2"
 
 func main() {
-	d, err := run(context.Background(), os.Stderr)
+	board := "vexpress"
+	if len(os.Args) > 1 {
+		board = os.Args[1]
+	}
+	d, err := run(context.Background(), board, os.Stderr)
 	var un unavailable
 	switch {
 	case errors.As(err, &un):
@@ -57,8 +62,8 @@ func cacheDir() string {
 	return filepath.Join(base, "kdumpkit")
 }
 
-func run(ctx context.Context, log io.Writer) (*testdump.Dump, error) {
-	b, err := boards.Shipped("vexpress")
+func run(ctx context.Context, board string, log io.Writer) (*testdump.Dump, error) {
+	b, err := boards.Shipped(board)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +79,7 @@ func run(ctx context.Context, log io.Writer) (*testdump.Dump, error) {
 	if err != nil {
 		return nil, err
 	}
-	top := filepath.Join(cache, "testdump")
+	top := filepath.Join(cache, "testdump", b.Name)
 	a, err := (&kbuild.Build{Board: b, Tree: tree, Toolchain: tc, CacheDir: cache, OutDir: filepath.Join(top, "kernel"), Log: log}).Run(ctx)
 	if err != nil {
 		return nil, err
@@ -89,7 +94,10 @@ func run(ctx context.Context, log io.Writer) (*testdump.Dump, error) {
 	}
 	d := &testdump.Dump{Dir: filepath.Join(top, key), Key: key}
 	d.Vmlinux, d.Vmcore, d.Console = filepath.Join(d.Dir, "vmlinux"), filepath.Join(d.Dir, "vmcore"), filepath.Join(d.Dir, "console.log")
-	d.Image, d.DTB, d.Initrd = filepath.Join(d.Dir, filepath.Base(a.Image)), filepath.Join(d.Dir, filepath.Base(a.DTB)), filepath.Join(d.Dir, "initrd.cpio.gz")
+	d.Image, d.Initrd = filepath.Join(d.Dir, filepath.Base(a.Image)), filepath.Join(d.Dir, "initrd.cpio.gz")
+	if a.DTB != "" {
+		d.DTB = filepath.Join(d.Dir, filepath.Base(a.DTB))
+	}
 	unlock, err := filelock.Lock(filepath.Join(top, "lock"))
 	if err != nil {
 		return nil, err
@@ -150,6 +158,9 @@ func makeDump(ctx context.Context, b *boards.Board, a *kbuild.Artifacts, initrd 
 		return err
 	}
 	for src, dst := range map[string]string{a.Vmlinux: d.Vmlinux, a.Image: d.Image, a.DTB: d.DTB, initrd: d.Initrd} {
+		if src == "" {
+			continue
+		}
 		if err := copyFile(src, filepath.Join(res.Dir, filepath.Base(dst))); err != nil {
 			return err
 		}
@@ -167,6 +178,9 @@ func inputKey(files ...string) (string, error) {
 	h := sha256.New()
 	io.WriteString(h, version+"\x00")
 	for _, p := range files {
+		if p == "" {
+			continue // no device tree: QEMU writes it
+		}
 		f, err := os.Open(p)
 		if err != nil {
 			return "", err
