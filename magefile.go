@@ -73,6 +73,9 @@ type Board mg.Namespace
 // Vexpress selects boards/vexpress.toml (QEMU vexpress-a9, ARM32).
 func (Board) Vexpress() error { return selectShipped("vexpress") }
 
+// Vexpress612 selects boards/vexpress-6.12.toml (the vexpress board on Linux 6.12).
+func (Board) Vexpress612() error { return selectShipped("vexpress-6.12") }
+
 // Arm64 selects boards/arm64.toml (QEMU virt, Cortex-A57, Linux 6.12, KASLR).
 func (Board) Arm64() error { return selectShipped("arm64") }
 
