@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"strconv"
+	"strings"
 )
 
 // Analyze runs the bundled analyzer on a dump, batch and JSON, and
@@ -23,6 +25,7 @@ func Analyze(ctx context.Context, analyzer, vmlinux, vmcore string) (*Analysis, 
 		Panic   string `json:"panic"`
 		PID     int    `json:"pid"`
 		Command string `json:"command"`
+		Offset  string `json:"kernel_offset"`
 	}
 	var bt []struct {
 		PID    int `json:"pid"`
@@ -43,6 +46,12 @@ func Analyze(ctx context.Context, analyzer, vmlinux, vmcore string) (*Analysis, 
 		}
 	}
 	a := &Analysis{Release: sys.Release, Panic: sys.Panic, PanicPID: sys.PID, PanicComm: sys.Command, Tasks: map[int]string{}}
+	if sys.Offset != "" {
+		var err error
+		if a.KernelOffset, err = strconv.ParseUint(strings.TrimPrefix(sys.Offset, "0x"), 16, 64); err != nil {
+			return nil, fmt.Errorf("analyzer JSON: kernel_offset %q: %w", sys.Offset, err)
+		}
+	}
 	for _, t := range bt {
 		if t.PID == sys.PID {
 			for _, f := range t.Frames {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"debug/elf"
 	"fmt"
 	"strings"
 )
@@ -15,6 +16,8 @@ type Analysis struct {
 	Frames    []string // bt of the panic task, innermost first
 	Tasks     map[int]string
 	Log       []string // every record's text
+	// KernelOffset is the KASLR offset the analyzer applied (VMCOREINFO).
+	KernelOffset uint64
 }
 
 // Disagreement is one fact on which console and analyzer differ.
@@ -27,8 +30,10 @@ func (d Disagreement) String() string {
 }
 
 // Compare checks the analysis against the console's ground truth and
-// returns how many facts agreed and every disagreement.
-func Compare(t *Truth, a *Analysis) (agreed int, ds []Disagreement) {
+// returns how many facts agreed and every disagreement. linkText is the
+// vmlinux's _text (0: unknown), from which the console's _text gives the
+// KASLR offset.
+func Compare(t *Truth, a *Analysis, linkText uint64) (agreed int, ds []Disagreement) {
 	check := func(fact string, ok bool, console, analyzer string) {
 		if ok {
 			agreed++
@@ -56,6 +61,10 @@ func Compare(t *Truth, a *Analysis) (agreed int, ds []Disagreement) {
 		fmt.Sprintf("%d tasks", len(t.Tasks)), "missing or renamed: "+strings.Join(lost, ", "))
 	if len(t.LogTail) > 0 {
 		check("log tail before the crash", containsInOrder(a.Log, t.LogTail), strings.Join(t.LogTail, " | "), lastN(a.Log, len(t.LogTail)+3))
+	}
+	if t.Text != 0 && linkText != 0 {
+		off := t.Text - linkText
+		check("KASLR offset", a.KernelOffset == off, fmt.Sprintf("%#x (_text %#x)", off, t.Text), fmt.Sprintf("%#x", a.KernelOffset))
 	}
 	if t.LastLine != "" {
 		check("last log line before the dump", containsInOrder(tail(a.Log, 3), []string{t.LastLine}), t.LastLine, lastN(a.Log, 3))
@@ -105,3 +114,22 @@ func containsInOrder(have, want []string) bool {
 func tail(s []string, n int) []string { return s[max(0, len(s)-n):] }
 
 func lastN(s []string, n int) string { return strings.Join(tail(s, n), " | ") }
+
+// symbolAddr is a symbol's link-time address in an ELF file.
+func symbolAddr(path, name string) (uint64, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, s := range syms {
+		if s.Name == name {
+			return s.Value, nil
+		}
+	}
+	return 0, fmt.Errorf("%s has no symbol %s", path, name)
+}

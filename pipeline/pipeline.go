@@ -58,6 +58,10 @@ type Result struct {
 	Stages   []qemu.Reached
 	Agreed   int
 	Duration time.Duration
+	// KASLR is each boot's kernel offset, first kernel then capture
+	// kernel, from the console's _text lines; nil when they were not
+	// printed or the vmlinux has no _text.
+	KASLR []uint64
 }
 
 // Run runs the test; its error names the failing stage and why. Whatever
@@ -144,7 +148,17 @@ func (k *Kdump) check(ctx context.Context, res *Result, truth *Truth) error {
 	if err != nil {
 		return fmt.Errorf("stage \"analyze\": %w", err)
 	}
-	agreed, ds := Compare(truth, a)
+	linkText, err := symbolAddr(k.Vmlinux, "_text")
+	if err != nil {
+		fmt.Fprintf(k.Log, "kdump: no KASLR check: %v\n", err)
+	}
+	if linkText != 0 && truth.Text != 0 {
+		res.KASLR = []uint64{truth.Text - linkText}
+		if truth.CaptureText != 0 {
+			res.KASLR = append(res.KASLR, truth.CaptureText-linkText)
+		}
+	}
+	agreed, ds := Compare(truth, a, linkText)
 	res.Agreed = agreed
 	if len(ds) > 0 {
 		msg := ""

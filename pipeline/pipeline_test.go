@@ -64,7 +64,7 @@ func agreeing() *Analysis {
 }
 
 func TestCompareAgrees(t *testing.T) {
-	agreed, ds := Compare(ParseTruth(strings.Split(console, "\n")), agreeing())
+	agreed, ds := Compare(ParseTruth(strings.Split(console, "\n")), agreeing(), 0)
 	if len(ds) != 0 || agreed != 8 {
 		t.Errorf("agreed %d, disagreements %v", agreed, ds)
 	}
@@ -79,7 +79,7 @@ func TestCompareShowsBothSides(t *testing.T) {
 	} {
 		a := agreeing()
 		spoil(a)
-		_, ds := Compare(ParseTruth(strings.Split(console, "\n")), a)
+		_, ds := Compare(ParseTruth(strings.Split(console, "\n")), a, 0)
 		if len(ds) != 1 || !strings.Contains(ds[0].Fact, name) || ds[0].Console == "" {
 			t.Errorf("%s: %v", name, ds)
 		}

@@ -23,6 +23,10 @@ type Truth struct {
 	// kernel ("Loading crashdump kernel..." on ARM32, "Starting crashdump
 	// kernel..." on arm64).
 	LastLine string
+	// Text and CaptureText are where the first and the capture kernel's
+	// _text ran (/proc/kallsyms); 0 when the console did not say. Against
+	// the vmlinux's link address they give each boot's KASLR offset.
+	Text, CaptureText uint64
 	// SavedSHA256 and SavedSize are what the capture tool reported.
 	SavedSHA256 string
 	SavedSize   int64
@@ -64,6 +68,10 @@ func ParseTruth(lines []string) *Truth {
 			crashing = true
 		case inTruth:
 			t.truthLine(l)
+		case strings.Contains(l, protocol.MarkerCaptureUp):
+			if _, v, ok := strings.Cut(l, " text="); ok {
+				t.CaptureText, _ = strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(v), "0x"), 16, 64)
+			}
 		case kexecRe.MatchString(l) && t.LastLine == "":
 			for j := i - 1; j >= 0; j-- {
 				if stampRe.MatchString(lines[j]) {
@@ -137,6 +145,8 @@ func (t *Truth) truthLine(l string) {
 	switch kind {
 	case "release":
 		t.Release = rest
+	case "text":
+		t.Text, _ = strconv.ParseUint(strings.TrimPrefix(rest, "0x"), 16, 64)
 	case "task":
 		f := strings.SplitN(rest, " ", 4)
 		if len(f) == 4 {

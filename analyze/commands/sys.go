@@ -12,25 +12,27 @@ import (
 
 // SysInfo is what sys prints.
 type SysInfo struct {
-	Kernel      string   `json:"kernel"`
-	Dumpfile    string   `json:"dumpfile"`
-	CPUs        int      `json:"cpus"`
-	Date        string   `json:"date,omitempty"`
-	UptimeSec   float64  `json:"uptime_seconds"`
-	LoadAverage string   `json:"load_average,omitempty"`
-	Tasks       int      `json:"tasks"`
-	Nodename    string   `json:"nodename"`
-	Release     string   `json:"release"`
-	Version     string   `json:"version"`
-	Machine     string   `json:"machine"`
-	MemoryBytes uint64   `json:"memory_bytes"`
-	Panic       string   `json:"panic,omitempty"`
-	PID         int      `json:"pid"`
-	Command     string   `json:"command,omitempty"`
-	Task        Addr     `json:"task,omitempty"`
-	CPU         int      `json:"cpu"`
-	State       string   `json:"state,omitempty"`
-	Warnings    []string `json:"warnings,omitempty"`
+	Kernel      string  `json:"kernel"`
+	Dumpfile    string  `json:"dumpfile"`
+	CPUs        int     `json:"cpus"`
+	Date        string  `json:"date,omitempty"`
+	UptimeSec   float64 `json:"uptime_seconds"`
+	LoadAverage string  `json:"load_average,omitempty"`
+	Tasks       int     `json:"tasks"`
+	Nodename    string  `json:"nodename"`
+	Release     string  `json:"release"`
+	Version     string  `json:"version"`
+	Machine     string  `json:"machine"`
+	// KernelOffset is the KASLR offset (VMCOREINFO's KERNELOFFSET).
+	KernelOffset Addr     `json:"kernel_offset"`
+	MemoryBytes  uint64   `json:"memory_bytes"`
+	Panic        string   `json:"panic,omitempty"`
+	PID          int      `json:"pid"`
+	Command      string   `json:"command,omitempty"`
+	Task         Addr     `json:"task,omitempty"`
+	CPU          int      `json:"cpu"`
+	State        string   `json:"state,omitempty"`
+	Warnings     []string `json:"warnings,omitempty"`
 	// Unverified is the pipeline's reasons for marking the dump
 	// UNVERIFIED; empty for a verified dump.
 	Unverified []string `json:"unverified,omitempty"`
@@ -51,6 +53,11 @@ func (s *Session) Sys() SysInfo {
 		warn(err)
 	}
 	si.Nodename, si.Release, si.Version, si.Machine = uts.Nodename, k.Release(uts), uts.Version, uts.Machine
+	off, err := k.KernelOffset()
+	if err != nil {
+		warn(err)
+	}
+	si.KernelOffset = Addr(off)
 	si.UptimeSec = s.uptime()
 	si.LoadAverage, _ = k.LoadAverage()
 	si.MemoryBytes = s.memory()

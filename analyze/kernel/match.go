@@ -52,7 +52,11 @@ func readDumpBanner(img *Image, d Dump) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	addr += kernelOffset(d.VMCOREINFO())
+	off, err := kernelOffset(d.VMCOREINFO())
+	if err != nil {
+		return "", err
+	}
+	addr += off
 	buf := make([]byte, len(img.Banner)+1)
 	if err := d.ReadVirt(addr, buf); err != nil {
 		return "", fmt.Errorf("the dump's linux_banner at %#x is unreadable (%v)", addr, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
@@ -67,16 +68,26 @@ func NewProgram(img *Image, d Dump, warn func(error)) (*Program, error) {
 // moved by VMCOREINFO's KERNELOFFSET. Kallsyms come from the dump itself
 // and are already there.
 func relocate(img *Image, info map[string]string) *symbols.Table {
-	if off := kernelOffset(info); off != 0 && img.ELF != nil {
+	if off, _ := kernelOffset(info); off != 0 && img.ELF != nil {
 		return img.Syms.Relocate(off)
 	}
 	return img.Syms
 }
 
-// kernelOffset is VMCOREINFO's KERNELOFFSET (hex), 0 when absent.
-func kernelOffset(info map[string]string) uint64 {
-	off, _ := strconv.ParseUint(info["KERNELOFFSET"], 16, 64)
-	return off
+// KernelOffset is the KASLR offset the crashed kernel ran at: VMCOREINFO's
+// KERNELOFFSET (hex), 0 without KASLR or without the key.
+func (k *Kernel) KernelOffset() (uint64, error) { return kernelOffset(k.VMCOREINFO) }
+
+func kernelOffset(info map[string]string) (uint64, error) {
+	s, ok := info["KERNELOFFSET"]
+	if !ok {
+		return 0, nil
+	}
+	off, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+	if err != nil {
+		return 0, fmt.Errorf("VMCOREINFO KERNELOFFSET=%q: want a hex number", s)
+	}
+	return off, nil
 }
 
 // Open opens the vmcore, then the vmlinux checked against it ("-" for

@@ -100,6 +100,9 @@ func printGroundTruth() {
 	var u unix.Utsname
 	unix.Uname(&u)
 	fmt.Printf("release %s\n", unix.ByteSliceToString(u.Release[:]))
+	if text, ok := kernelText(); ok {
+		fmt.Printf("text %#x\n", text)
+	}
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
 		stat, err := os.ReadFile(d + "/stat")
@@ -118,6 +121,25 @@ func printGroundTruth() {
 		}
 	}
 	fmt.Println(protocol.MarkerTruthEnd)
+}
+
+// kernelText is where this kernel's _text is (/proc/kallsyms, readable by
+// root): against the vmlinux's link address it gives the KASLR offset the
+// host checks the analyzer's against, and the capture kernel's shows that
+// the second boot was randomized afresh.
+func kernelText() (uint64, bool) {
+	data, err := os.ReadFile("/proc/kallsyms")
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 3 && f[2] == "_text" {
+			v, err := strconv.ParseUint(f[0], 16, 64)
+			return v, err == nil && v != 0
+		}
+	}
+	return 0, false
 }
 
 // parseStat reads pid, ppid, state and comm from /proc/PID/stat; comm is
@@ -163,7 +185,11 @@ func trigger(kind string) error {
 // captureAndPowerOff saves the dump and powers off, whatever happened:
 // the host reads the outcome from the console markers.
 func captureAndPowerOff(c protocol.Config) error {
-	fmt.Println(protocol.MarkerCaptureUp)
+	if text, ok := kernelText(); ok {
+		fmt.Printf("%s text=%#x\n", protocol.MarkerCaptureUp, text)
+	} else {
+		fmt.Println(protocol.MarkerCaptureUp)
+	}
 	cmd := exec.Command("/bbin/capture", "-targets", c.Targets)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
 	if err := cmd.Run(); err != nil {
