@@ -48,7 +48,7 @@ type File struct {
 	Class     elf.Class
 	ByteOrder binary.ByteOrder
 	Machine   elf.Machine
-	Loads     []Segment // sorted by Paddr
+	Loads     []Segment // sorted by Paddr; they may overlap
 	Notes     []Note
 	// Warnings are problems that leave the dump partly readable, such as
 	// truncation: reads of what is present still work.
@@ -56,6 +56,11 @@ type File struct {
 	// Unverified holds the reasons of an UNVERIFIED marker beside the
 	// file (Open only); each is also a warning.
 	Unverified []string
+
+	// phys is Loads without overlaps, for lookups: arm64's kernel
+	// builds a PT_LOAD for the kernel image whose physical range lies
+	// inside the RAM PT_LOAD that also holds it.
+	phys []Segment
 
 	r      io.ReaderAt
 	size   int64
@@ -155,8 +160,36 @@ func New(r io.ReaderAt, size int64, name string) (*File, error) {
 	if len(f.Loads) == 0 {
 		return nil, fmt.Errorf("%s: %w: no PT_LOAD segments", name, ErrNotVmcore)
 	}
-	sort.Slice(f.Loads, func(i, j int) bool { return f.Loads[i].Paddr < f.Loads[j].Paddr })
+	sort.SliceStable(f.Loads, func(i, j int) bool { return f.Loads[i].Paddr < f.Loads[j].Paddr })
+	f.phys = disjoint(f.Loads)
 	return f, nil
+}
+
+// disjoint returns sorted segments with every physical byte in at most
+// one: a segment inside an earlier one is dropped, one that overlaps an
+// earlier one's end is cut to start there. Both describe the same memory,
+// so which copy is read does not matter.
+func disjoint(loads []Segment) []Segment {
+	out := make([]Segment, 0, len(loads))
+	var end uint64 // highest end so far
+	for _, s := range loads {
+		e := s.Paddr + s.Memsz
+		if len(out) > 0 && e <= end {
+			continue
+		}
+		if len(out) > 0 && s.Paddr < end {
+			d := end - s.Paddr
+			s.Paddr, s.Vaddr, s.Off, s.Memsz = s.Paddr+d, s.Vaddr+d, s.Off+d, s.Memsz-d
+			cut := min(d, s.Filesz)
+			s.Filesz -= cut
+			if d > cut { // the cut reached past the file bytes into Lost or zero fill
+				s.Lost -= min(s.Lost, d-cut)
+			}
+		}
+		out = append(out, s)
+		end = e
+	}
+	return out
 }
 
 // ReadPhys fills p from physical address addr; reads may span segments
@@ -191,17 +224,17 @@ func (f *File) ReadPhys(p []byte, addr uint64) error {
 }
 
 func (f *File) segment(addr uint64) *Segment {
-	i := sort.Search(len(f.Loads), func(i int) bool { return f.Loads[i].Paddr+f.Loads[i].Memsz > addr })
-	if i < len(f.Loads) && f.Loads[i].Paddr <= addr {
-		return &f.Loads[i]
+	i := sort.Search(len(f.phys), func(i int) bool { return f.phys[i].Paddr+f.phys[i].Memsz > addr })
+	if i < len(f.phys) && f.phys[i].Paddr <= addr {
+		return &f.phys[i]
 	}
 	return nil
 }
 
-// RAMBytes is the physical memory the PT_LOADs describe.
+// RAMBytes is the physical memory the PT_LOADs describe, each byte once.
 func (f *File) RAMBytes() uint64 {
 	var n uint64
-	for _, s := range f.Loads {
+	for _, s := range f.phys {
 		n += s.Memsz
 	}
 	return n

@@ -276,3 +276,43 @@ func cutStep(n int) int {
 	}
 	return 61
 }
+
+// TestReadPhysOverlappingLoads: arm64's kexec_file_load header has a
+// PT_LOAD for the kernel image (at its KASLR'd physical address) inside
+// the RAM PT_LOAD that also holds it, as in a real 6.12 dump:
+// RAM 0x40000000+0x2ee00000 and the image 0x40200000+0x780000. Every RAM
+// byte stays readable, and the RAM is counted once.
+func TestReadPhysOverlappingLoads(t *testing.T) {
+	ram := make([]byte, 0x10000)
+	for i := range ram {
+		ram[i] = byte(i >> 8)
+	}
+	c := &dumptest.Core{Class: elf.ELFCLASS64, ByteOrder: binary.LittleEndian, Machine: elf.EM_AARCH64,
+		Loads: []dumptest.Load{
+			{Paddr: 0x40002000, Vaddr: 0xffffd9f2be000000, Data: ram[0x2000:0x4000]},                 // the image, inside
+			{Paddr: 0x40000000, Vaddr: 0xffff20c5c0000000, Data: ram},                                // RAM
+			{Paddr: 0x4000f000, Vaddr: 0xffffd9f2bf000000, Data: ram[0xf000:], Memsz: 0x3000},        // overlapping RAM's end
+			{Paddr: 0x40020000, Vaddr: 0xffff20c5c0020000, Data: bytes.Repeat([]byte{0xee}, 0x1000)}, // after a hole
+		}}
+	f := open(t, c.Bytes())
+	for _, addr := range []uint64{0x40000000, 0x40001ff8, 0x40002000, 0x40003ff8, 0x40004000, 0x40008000, 0x4000eff8, 0x4000fff8} {
+		buf := make([]byte, 8)
+		if err := f.ReadPhys(buf, addr); err != nil || !bytes.Equal(buf, ram[addr-0x40000000:][:8]) {
+			t.Errorf("ReadPhys(%#x) = %x, %v; want %x", addr, buf, err, ram[addr-0x40000000:][:8])
+		}
+	}
+	// The overlapping segment's own tail past RAM's end (zero fill).
+	buf := make([]byte, 8)
+	if err := f.ReadPhys(buf, 0x40011000); err != nil || !bytes.Equal(buf, make([]byte, 8)) {
+		t.Errorf("ReadPhys(0x40011000) = %x, %v; want zeros", buf, err)
+	}
+	if err := f.ReadPhys(buf, 0x40012000); !errors.Is(err, ErrNotInDump) {
+		t.Errorf("ReadPhys in the hole: %v, want ErrNotInDump", err)
+	}
+	if err := f.ReadPhys(buf, 0x40020000); err != nil || buf[0] != 0xee {
+		t.Errorf("ReadPhys after the hole = %x, %v", buf, err)
+	}
+	if got, want := f.RAMBytes(), uint64(0x12000+0x1000); got != want {
+		t.Errorf("RAMBytes = %#x, want %#x (each byte once)", got, want)
+	}
+}
