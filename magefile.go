@@ -2,8 +2,8 @@
 
 // The kdumpkit targets. Each one wires packages together; the work is in
 // the packages. Board selection comes first on the command line
-// (`board:vexpress`, `board:file PATH`); without it the vexpress board is
-// used.
+// (`board:vexpress`, `board:arm64`, `board:vexpress612`, `board:file PATH`);
+// without it the vexpress board is used.
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/magefile/mage/mg"
@@ -163,17 +164,16 @@ func (Kernel) Build(ctx context.Context) error {
 		return err
 	}
 	state.kernel = a
-	fmt.Printf("kernel: %s, %s, %s (%s)\n", a.Image, a.DTB, a.Vmlinux, a.Duration.Round(1e6))
+	built := []string{a.Image, a.Vmlinux}
+	if a.DTB != "" {
+		built = append(built, a.DTB)
+	}
+	fmt.Printf("kernel: %s (%s)\n", strings.Join(built, ", "), a.Duration.Round(1e6))
 	return nil
 }
 
-// Later stages (issues 3-6) go here, each a namespace whose targets depend
-// on the ones above through mg.CtxDeps and read what they left in state:
-//   Rootfs.Build   u-root initramfs for board().GOARCH() (needs state.kernel)
-//   Qemu.Run       boot build/<board>/ to a shell;  Qemu.Gdb  the same with -s -S
-//   Kdump.Test     boot, load, panic, capture, analyze, compare with ground truth
-//   Kdump.Crash    the same with an LKDTM crash type
-//   Analyze.Shell  kdumpkit analyze on the newest dump
+// The later stages below are namespaces whose targets depend on the ones
+// above through mg.CtxDeps and read what they left in state.
 
 // Rootfs builds the board's u-root initramfs images.
 type Rootfs mg.Namespace
