@@ -232,7 +232,7 @@ func kdumpRun(ctx context.Context, crash string) error {
 		pipeline.RecordCold(cacheDir(), board().Name, time.Since(invoked))
 	}
 	fmt.Printf("kdump: PASS: the analyzer agrees with the console on %d facts (%s); dump in %s\n", res.Agreed, res.Duration.Round(1e8), res.Dir)
-	if len(res.KASLR) == 2 {
+	if len(res.KASLR) == 2 && (res.KASLR[0] != 0 || res.KASLR[1] != 0) {
 		fmt.Printf("kdump: KASLR offsets: first kernel %#x, capture kernel %#x\n", res.KASLR[0], res.KASLR[1])
 	}
 	return sh.RunV(analyzer, "analyze", "-c", "sys; bt; log | tail -n 12", state.kernel.Vmlinux, filepath.Join(res.Dir, "vmcore"))
