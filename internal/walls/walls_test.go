@@ -43,6 +43,8 @@ func walls() []wall {
 			from: "cmds/kdumpinit", not: []string{"capture", "analyze/"}, deps: true, env: []string{"GOOS=linux", "GOARCH=arm"}},
 		{why: "the host-board protocol is one dependency-free package both ends import",
 			from: "protocol", not: []string{"*"}, deps: true},
+		{why: "the dump format is shared by the board's capture and the analyzer: it imports nothing of either (compressors aside, which are outside the module)",
+			from: "diskdump", not: []string{"*"}, deps: true},
 		{why: "the capture library is shared by the board and the host receiver: it must stay free of the build side and the heavy analyzer",
 			from: "capture", not: append(append([]string{}, buildSide...), heavyAnalyzer...), deps: true},
 	}
