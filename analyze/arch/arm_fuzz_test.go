@@ -65,3 +65,59 @@ func FuzzARMTranslate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzARM64Translate walks hostile arm64 tables under any layout
+// VMCOREINFO may claim (page size, VA_BITS, TCR_EL1_T1SZ): NewTranslator
+// refuses what Linux never builds, a walk ends without a panic, an error
+// names the virtual address, a translation keeps the offset within the
+// page, and the linear map translates by its fixed offset.
+func FuzzARM64Translate(f *testing.F) {
+	f.Add([]byte{0x03, 0x10, 0xe0, 0x41}, uint64(0xffff800080001234), uint16(4096), uint8(48), uint8(16))
+	f.Add([]byte{0x01, 0x00, 0x00, 0x40}, uint64(0xffffffc008000000), uint16(4096), uint8(39), uint8(0))
+	f.Add([]byte{0x03, 0x30, 0x00, 0x50, 0, 0, 0xa, 0}, uint64(0xfff0800000000000), uint16(65535), uint8(52), uint8(16))
+	f.Fuzz(func(t *testing.T, tables []byte, va uint64, pageSize uint16, vaBits, t1sz uint8) {
+		ps := map[uint16]int{4096: 4096, 16384: 16384, 65535: 65536}[pageSize]
+		if ps == 0 {
+			ps = int(pageSize)
+		}
+		const voff = 0xffff800081e00000 - 0x41e00000
+		m := sparse{}
+		// swapper_pg_dir at PA 0x41e00000; the same bytes again at
+		// every table address they may point to within 0x41e00000-0x41f00000.
+		for off := uint64(0); off < 0x100000; off += 0x1000 {
+			for i, b := range tables {
+				if i >= 0x1000 {
+					break
+				}
+				m.frame(0x41e00000 + off)[i] = b
+			}
+		}
+		s := fmt.Sprintf("PAGESIZE=%d\nNUMBER(VA_BITS)=%d\nNUMBER(kimage_voffset)=0x%x\nSYMBOL(swapper_pg_dir)=ffff800081e00000\nNUMBER(PHYS_OFFSET)=0x40000000\n", ps, vaBits, uint64(voff))
+		if t1sz != 0 {
+			s += fmt.Sprintf("NUMBER(TCR_EL1_T1SZ)=%d\n", t1sz)
+		}
+		info, err := vmcoreinfo.Parse([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ram := []dump.Segment{{Paddr: 0x40000000, Memsz: 1 << 30}}
+		tr, err := arm64{}.NewTranslator(m, info, ram)
+		if err != nil {
+			return
+		}
+		pa, err := tr.Translate(va)
+		pageOffset := -(uint64(1) << vaBits)
+		switch {
+		case err != nil:
+			if !strings.Contains(err.Error(), fmt.Sprintf("%#x", va)) {
+				t.Fatalf("Translate(%#x): error %q does not name the address", va, err)
+			}
+		case va >= pageOffset && va-pageOffset < 1<<30:
+			if pa != va-pageOffset+0x40000000 {
+				t.Fatalf("linear %#x → %#x", va, pa)
+			}
+		case pa&uint64(ps-1) != va&uint64(ps-1):
+			t.Fatalf("Translate(%#x) = %#x: offset in the %d-byte page changed", va, pa, ps)
+		}
+	})
+}
