@@ -180,7 +180,7 @@ func (s *Session) whatis(w io.Writer, args []string) error {
 func (s *Session) sym(w io.Writer, args []string) error {
 	if len(args) == 3 && args[1] == "-q" {
 		for _, sy := range s.Kernel.Syms.Search(args[2]) {
-			fmt.Fprintf(w, "%x (%s) %s\n", sy.Addr, symType(sy.Type.String()), escape.Text(sy.Name))
+			fmt.Fprintf(w, "%x (%c) %s\n", sy.Addr, sy.Letter(), escape.Text(sy.Name))
 		}
 		return nil
 	}
@@ -188,7 +188,7 @@ func (s *Session) sym(w io.Writer, args []string) error {
 		return fmt.Errorf("sym ADDR|NAME | -q STRING: %w", ErrUsage)
 	}
 	if sy, err := s.Kernel.Syms.Lookup(args[1]); err == nil {
-		fmt.Fprintf(w, "%x (%s) %s\n", sy.Addr, symType(sy.Type.String()), escape.Text(sy.Name))
+		fmt.Fprintf(w, "%x (%c) %s\n", sy.Addr, sy.Letter(), escape.Text(sy.Name))
 		return nil
 	}
 	a, err := s.parseAddr(args[1])
@@ -200,21 +200,11 @@ func (s *Session) sym(w io.Writer, args []string) error {
 		return fmt.Errorf("sym: %w", err)
 	}
 	if off == 0 {
-		fmt.Fprintf(w, "%x (%s) %s\n", a, symType(sy.Type.String()), escape.Text(sy.Name))
+		fmt.Fprintf(w, "%x (%c) %s\n", a, sy.Letter(), escape.Text(sy.Name))
 	} else {
-		fmt.Fprintf(w, "%x (%s) %s+%d\n", a, symType(sy.Type.String()), escape.Text(sy.Name), off)
+		fmt.Fprintf(w, "%x (%c) %s+%d\n", a, sy.Letter(), escape.Text(sy.Name), off)
 	}
 	return nil
-}
-
-func symType(t string) string {
-	switch t {
-	case "STT_FUNC":
-		return "T"
-	case "STT_OBJECT":
-		return "D"
-	}
-	return "?"
 }
 
 // rd ADDR [COUNT]: words in hex with their ASCII, like crash's rd.

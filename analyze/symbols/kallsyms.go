@@ -163,7 +163,7 @@ func decodeKallsyms(names, tokens, tokIdx, offsets []byte, num int, base uint64,
 			continue
 		}
 		typ := name[0]
-		s := Symbol{Name: string(name[1:]), Addr: base + uint64(bo.Uint32(offsets[4*i:])), Global: typ >= 'A' && typ <= 'Z'}
+		s := Symbol{Name: string(name[1:]), Addr: base + uint64(bo.Uint32(offsets[4*i:])), Global: typ >= 'A' && typ <= 'Z', Class: typ}
 		switch typ | 0x20 {
 		case 't', 'w':
 			s.Type = elf.STT_FUNC

@@ -24,6 +24,10 @@ type Symbol struct {
 	Size   uint64
 	Type   elf.SymType
 	Global bool
+	// Class is the symbol's nm(1) letter, as crash's sym prints it: T/t
+	// text, D/d data, R/r read-only data, B/b bss, A absolute, W weak;
+	// upper case for global symbols. 0 when unknown.
+	Class byte
 }
 
 // Table answers address→symbol and name→symbol questions. It is built once
@@ -122,9 +126,69 @@ func FromELF(f *elf.File) (*Table, error) {
 			Size:   s.Size,
 			Type:   elf.ST_TYPE(s.Info),
 			Global: elf.ST_BIND(s.Info) != elf.STB_LOCAL,
+			Class:  class(f, s),
 		})
 	}
 	return New(syms), nil
+}
+
+// class is the nm(1) letter of an ELF symbol, as binutils' bfd decodes
+// it (bfd_decode_symclass): absolute and weak first, then by the flags
+// of the symbol's section; global symbols in upper case.
+func class(f *elf.File, s elf.Symbol) byte {
+	var c byte
+	switch {
+	case s.Section == elf.SHN_ABS:
+		c = 'a'
+	case s.Section == elf.SHN_COMMON:
+		return 'C'
+	case elf.ST_BIND(s.Info) == elf.STB_WEAK:
+		if elf.ST_TYPE(s.Info) == elf.STT_OBJECT {
+			return 'V'
+		}
+		return 'W'
+	case int(s.Section) >= len(f.Sections):
+		return '?'
+	default:
+		sec := f.Sections[s.Section]
+		switch {
+		case sec.Flags&elf.SHF_EXECINSTR != 0:
+			c = 't'
+		case sec.Type == elf.SHT_NOBITS:
+			c = 'b'
+		case sec.Flags&elf.SHF_ALLOC == 0:
+			c = 'n'
+		case sec.Flags&elf.SHF_WRITE != 0:
+			c = 'd'
+		default:
+			c = 'r'
+		}
+	}
+	if elf.ST_BIND(s.Info) != elf.STB_LOCAL {
+		c -= 'a' - 'A'
+	}
+	return c
+}
+
+// Letter is the symbol's nm(1) letter: Class, or one guessed from its
+// type and binding when the source did not say.
+func (s Symbol) Letter() byte {
+	if s.Class != 0 {
+		return s.Class
+	}
+	c := byte('?')
+	switch s.Type {
+	case elf.STT_FUNC:
+		c = 't'
+	case elf.STT_OBJECT:
+		c = 'd'
+	default:
+		return c
+	}
+	if s.Global {
+		c -= 'a' - 'A'
+	}
+	return c
 }
 
 // Len is the number of symbols kept.
