@@ -24,7 +24,7 @@ func TestLogFormat(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("log -m:\n%s\nwant:\n%s", out.String(), want)
 	}
-	if got := s.panicMessage(); got != "sysrq triggered crash" {
+	if got := s.panicLine(); got != "Kernel panic - not syncing: sysrq triggered crash" {
 		t.Errorf("panic message %q", got)
 	}
 	s.JSON = true

@@ -62,7 +62,7 @@ func TestReferenceSysPanic(t *testing.T) {
 		t.Skip("no printk reader wired into this session yet")
 	}
 	out := run(t, s, "sys")
-	if !strings.Contains(out, "PANIC: "+strconv.Quote(want.panicMsg)) {
+	if !strings.Contains(out, "PANIC: "+strconv.Quote("Kernel panic - not syncing: "+want.panicMsg)) {
 		t.Errorf("sys lacks PANIC %q:\n%s", want.panicMsg, out)
 	}
 }

@@ -22,8 +22,10 @@ type PSEntry struct {
 	MemPct float64 `json:"mem_percent"`
 	VSZKB  uint64  `json:"vsz_kb"`
 	RSSKB  uint64  `json:"rss_kb"`
-	Comm   string  `json:"comm"`
-	Kernel bool    `json:"kernel_thread"`
+	// ShmemKB is the shmem part of RSSKB, which crash 8.0.2 leaves out.
+	ShmemKB uint64 `json:"rss_shmem_kb"`
+	Comm    string `json:"comm"`
+	Kernel  bool   `json:"kernel_thread"`
 }
 
 // PS returns the ps rows of all tasks and the task-walk warnings.
@@ -40,7 +42,8 @@ func (s *Session) PS() ([]PSEntry, []error) {
 		e := PSEntry{
 			Active: active[t.Addr], PID: t.PID, PPID: t.PPID, CPU: t.CPU, Task: Addr(t.Addr),
 			State: t.StateName(), VSZKB: t.Total * page / 1024, RSSKB: t.RSS * page / 1024,
-			Comm: t.Comm, Kernel: t.IsKernelThread(),
+			ShmemKB: t.RSSShmem * page / 1024,
+			Comm:    t.Comm, Kernel: t.IsKernelThread(),
 		}
 		if total > 0 {
 			e.MemPct = float64(t.RSS*page) * 100 / float64(total)
@@ -86,7 +89,9 @@ func (s *Session) ps(w io.Writer, args []string) error {
 
 // writePS prints crash's ps table; the comm is the dump's, so escaped.
 func writePS(w io.Writer, rows []PSEntry) {
-	fmt.Fprintln(w, "   PID    PPID  CPU   TASK    ST  %MEM     VSZ    RSS  COMM")
+	// crash 8.0.2's columns (PIDs up to 4194304, VSZ and RSS in kB up
+	// to 9 digits).
+	fmt.Fprintln(w, "      PID    PPID  CPU   TASK    ST  %MEM      VSZ      RSS  COMM")
 	for _, r := range rows {
 		mark := " "
 		if r.Active {
@@ -96,7 +101,7 @@ func writePS(w io.Writer, rows []PSEntry) {
 		if r.Kernel {
 			comm = "[" + comm + "]"
 		}
-		fmt.Fprintf(w, "%s %5d %6d %3d  %08x  %s  %4.1f %7d %6d  %s\n",
+		fmt.Fprintf(w, "%s%8d%8d%4d  %08x  %s%6.1f%9d%9d  %s\n",
 			mark, r.PID, r.PPID, r.CPU, r.Task, r.State, r.MemPct, r.VSZKB, r.RSSKB, comm)
 	}
 }
@@ -160,7 +165,9 @@ func (s *Session) psTree(w io.Writer, mode string, sel []string) error {
 		fmt.Fprintln(w, taskHeader(t))
 		n := 0
 		for _, c := range tasks {
-			if c.Parent == t.Addr && c.Addr != t.Addr && c.TGID == c.PID {
+			// Every thread whose real_parent is t, as crash lists them:
+			// a child's threads share its parent.
+			if c.Parent == t.Addr && c.Addr != t.Addr {
 				fmt.Fprintf(w, "  %s\n", taskHeader(c))
 				n++
 			}

@@ -24,15 +24,22 @@ type SysInfo struct {
 	Version     string  `json:"version"`
 	Machine     string  `json:"machine"`
 	// KernelOffset is the KASLR offset (VMCOREINFO's KERNELOFFSET).
-	KernelOffset Addr     `json:"kernel_offset"`
-	MemoryBytes  uint64   `json:"memory_bytes"`
-	Panic        string   `json:"panic,omitempty"`
-	PID          int      `json:"pid"`
-	Command      string   `json:"command,omitempty"`
-	Task         Addr     `json:"task,omitempty"`
-	CPU          int      `json:"cpu"`
-	State        string   `json:"state,omitempty"`
-	Warnings     []string `json:"warnings,omitempty"`
+	KernelOffset Addr   `json:"kernel_offset"`
+	MemoryBytes  uint64 `json:"memory_bytes"`
+	// Panic is the string given to panic() (or the oops line);
+	// PanicLine is the log line as sys prints it, crash's shape:
+	// "Kernel panic - not syncing: " and the string.
+	Panic     string `json:"panic,omitempty"`
+	PanicLine string `json:"panic_line,omitempty"`
+	// TaintMask is tainted_mask; TaintFlags its letters (W, O, ...).
+	TaintMask  uint64   `json:"taint_mask"`
+	TaintFlags string   `json:"taint_flags,omitempty"`
+	PID        int      `json:"pid"`
+	Command    string   `json:"command,omitempty"`
+	Task       Addr     `json:"task,omitempty"`
+	CPU        int      `json:"cpu"`
+	State      string   `json:"state,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
 	// Unverified is the pipeline's reasons for marking the dump
 	// UNVERIFIED; empty for a verified dump.
 	Unverified []string `json:"unverified,omitempty"`
@@ -61,7 +68,14 @@ func (s *Session) Sys() SysInfo {
 	si.UptimeSec = s.uptime()
 	si.LoadAverage, _ = k.LoadAverage()
 	si.MemoryBytes = s.memory()
-	si.Panic = s.panicMessage()
+	si.PanicLine = s.panicLine()
+	si.Panic = kernel.PanicMessage([]string{si.PanicLine})
+	if t, err := k.Taint(); err == nil {
+		si.TaintMask, si.TaintFlags = t.Mask, t.Flags
+	} else if t.Mask != 0 {
+		si.TaintMask = t.Mask
+		warn(err)
+	}
 	tasks, _ := k.Tasks()
 	si.Tasks = len(tasks)
 	p, err := k.PanicTask()
@@ -108,8 +122,8 @@ func (s *Session) memory() uint64 {
 	return s.DumpRAM
 }
 
-// panicMessage is kernel.PanicMessage of the log.
-func (s *Session) panicMessage() string {
+// panicLine is kernel.PanicLine of the log.
+func (s *Session) panicLine() string {
 	if s.Printk == nil {
 		return ""
 	}
@@ -121,7 +135,7 @@ func (s *Session) panicMessage() string {
 	for i, r := range recs {
 		texts[i] = r.Text
 	}
-	return kernel.PanicMessage(texts)
+	return kernel.PanicLine(texts)
 }
 
 func formatUptime(sec float64) string {
@@ -148,7 +162,22 @@ func trimFloat(f float64) string {
 }
 
 func (s *Session) sys(w io.Writer, args []string) error {
+	taintOnly := false
+	for _, a := range args[1:] {
+		if a != "-t" {
+			return fmt.Errorf("sys [-t]: option %s not supported: %w", a, ErrUsage)
+		}
+		taintOnly = true
+	}
 	si := s.Sys()
+	if taintOnly {
+		if s.JSON {
+			return writeJSON(w, map[string]any{"taint_mask": si.TaintMask, "taint_flags": si.TaintFlags})
+		}
+		// crash's sys -t: the mask in hex, then the set bits' letters.
+		fmt.Fprintf(w, "TAINTED_MASK: %x  %s\n", si.TaintMask, si.TaintFlags)
+		return nil
+	}
 	if s.JSON {
 		return writeJSON(w, si)
 	}
@@ -156,7 +185,11 @@ func (s *Session) sys(w io.Writer, args []string) error {
 		writeWarning(w, warnMsg)
 	}
 	row := func(k, v string) { fmt.Fprintf(w, "%12s: %s\n", k, escape.Text(v)) }
-	row("KERNEL", si.Kernel)
+	kernelMark := ""
+	if si.TaintMask != 0 {
+		kernelMark = "  [TAINTED]"
+	}
+	row("KERNEL", si.Kernel+kernelMark)
 	row("DUMPFILE", si.Dumpfile+s.dumpfileMarks())
 	row("CPUS", strconv.Itoa(si.CPUs))
 	row("DATE", si.Date)
@@ -168,8 +201,8 @@ func (s *Session) sys(w io.Writer, args []string) error {
 	row("VERSION", si.Version)
 	row("MACHINE", si.Machine+"  (unknown Mhz)") // as crash prints it when it cannot read the clock
 	row("MEMORY", formatBytes(si.MemoryBytes))
-	if si.Panic != "" {
-		row("PANIC", strconv.Quote(si.Panic))
+	if si.PanicLine != "" {
+		row("PANIC", strconv.Quote(si.PanicLine))
 	}
 	row("PID", strconv.Itoa(si.PID))
 	if si.Command != "" {
@@ -193,9 +226,9 @@ func writeWarning(w io.Writer, msg string) {
 	fmt.Fprintf(w, "WARNING: %s\n", escape.Text(msg))
 }
 
-// taskHeader is crash's one-line task identification.
+// taskHeader is crash's one-line task identification (8.0.2's widths).
 func taskHeader(t kernel.Task) string {
-	return fmt.Sprintf("PID: %-6d TASK: %x  CPU: %-2d  COMMAND: %q", t.PID, t.Addr, t.CPU, t.Comm)
+	return fmt.Sprintf("PID: %-8d TASK: %x  CPU: %-3d  COMMAND: %q", t.PID, t.Addr, t.CPU, t.Comm)
 }
 
 // dumpfileMarks are the tags sys puts after DUMPFILE: crash's

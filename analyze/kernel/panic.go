@@ -90,7 +90,10 @@ func (k *Kernel) PanicTask() (Panic, error) {
 	p := Panic{CPU: cpu}
 	addr, err := k.ActiveTask(cpu)
 	if err == nil {
-		if p.Task, err = k.Task(addr); err == nil {
+		if p.Task, err = k.TaskByAddr(addr); err != nil {
+			p.Task, err = k.Task(addr) // not on the task list: read it alone
+		}
+		if err == nil {
 			if st, ok := k.cpuState(cpu); ok && st.PID != p.Task.PID {
 				p.Warning = fmt.Errorf("runqueue of CPU %d says PID %d, its NT_PRSTATUS says PID %d", cpu, p.Task.PID, st.PID)
 			}

@@ -133,19 +133,24 @@ func (k *Kernel) Release(uts UTSName) string {
 	return k.VMCOREINFO["OSRELEASE"]
 }
 
-// PanicMessage finds the panic reason in the kernel log's texts, as crash
-// does: the panic string itself, else the oops line.
+// PanicMessage is the reason of PanicLine without the "Kernel panic -
+// not syncing: " prefix: the string given to panic().
 func PanicMessage(log []string) string {
+	return strings.TrimPrefix(PanicLine(log), panicPrefix)
+}
+
+const panicPrefix = "Kernel panic - not syncing: "
+
+// PanicLine finds the line of the kernel log that says why the kernel
+// died, from its prefix on, as crash's sys prints it under PANIC: the
+// panic() line, else the oops line.
+func PanicLine(log []string) string {
 	// The lines that say why the kernel died, in the order crash looks.
-	prefixes := [...]string{"Kernel panic - not syncing: ", "Unable to handle kernel ", "Internal error: ", "kernel BUG at "}
+	prefixes := [...]string{panicPrefix, "Unable to handle kernel ", "Internal error: ", "kernel BUG at "}
 	for _, prefix := range prefixes {
 		for _, text := range log {
 			if i := strings.Index(text, prefix); i >= 0 {
-				msg := strings.TrimRight(text[i:], "\n")
-				if prefix == prefixes[0] {
-					msg = strings.TrimPrefix(msg, prefix)
-				}
-				return msg
+				return strings.TrimRight(text[i:], "\n")
 			}
 		}
 	}

@@ -8,19 +8,36 @@ import (
 
 // Task is one task_struct as ps shows it.
 type Task struct {
-	Addr       uint64
-	PID, TGID  int
-	PPID       int
-	Parent     uint64 // real_parent
-	Comm       string
-	State      uint64 // __state (6.1) or state (older)
-	ExitState  uint64
-	Flags      uint64
-	CPU        int
-	Stack      uint64 // task->stack, the kernel stack base
-	MM         uint64
-	RSS, Total uint64 // pages: resident, and mm->total_vm
+	Addr      uint64
+	PID, TGID int
+	PPID      int
+	Parent    uint64 // real_parent
+	Comm      string
+	State     uint64 // __state (6.1) or state (older)
+	ExitState uint64
+	Flags     uint64
+	CPU       int
+	Stack     uint64 // task->stack, the kernel stack base
+	MM        uint64
+	// RSS is the resident pages of the task's mm, as the kernel's
+	// get_mm_rss counts them (file + anon + shmem), with the unsynced
+	// SPLIT_RSS_COUNTING deltas of every thread sharing the mm added, so
+	// all threads of a process show one figure; RSSShmem is the shmem
+	// part of it (crash 8.0.2 leaves that part out). Total is
+	// mm->total_vm.
+	RSS, RSSShmem, Total uint64
+	// rss is the mm's counters and delta this thread's own
+	// task->rss_stat, by MM_* index, before the threads are summed.
+	rss, delta [nrMMCounters]int64
 }
+
+// The mm counters of include/linux/mm_types_task.h (6.1).
+const (
+	mmFilePages  = 0
+	mmAnonPages  = 1
+	mmShmemPages = 3
+	nrMMCounters = 4
+)
 
 // PFKthread is PF_KTHREAD in task_struct.flags (include/linux/sched.h).
 const PFKthread = 0x00200000
@@ -78,6 +95,7 @@ func (k *Kernel) walkTasks() ([]Task, []error) {
 		out = append(out, t)
 	}
 	k.fillPPID(out)
+	sumThreadRSS(out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out, warns
 }
@@ -191,7 +209,8 @@ func (k *Kernel) Task(addr uint64) (Task, error) {
 		return t, fmt.Errorf("task %#x comm: %w", addr, err)
 	}
 	if t.MM != 0 {
-		t.RSS, t.Total = k.mmPages(addr, t.MM)
+		k.mmPages(&t)
+		t = sumOne(t, []Task{t}) // the thread alone; Tasks sums the others in
 	}
 	return t, nil
 }
@@ -208,29 +227,64 @@ func (k *Kernel) taskCPU(addr uint64) int {
 	return -1
 }
 
-// mmPages returns resident pages (file + anon + shmem of mm->rss_stat, plus
-// the task's unsynced SPLIT_RSS_COUNTING deltas, as crash adds them) and
-// mm->total_vm. Counters are as of 6.1; 6.2 made them percpu_counters,
-// which this does not read.
-func (k *Kernel) mmPages(task, mm uint64) (rss, total uint64) {
-	total, _ = k.field(mm, "struct mm_struct", "total_vm")
-	for _, i := range []int{0, 1, 3} { // MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES
-		v, err := k.field(mm, "struct mm_struct", fmt.Sprintf("rss_stat.count[%d].counter", i))
+// mmPages reads mm->total_vm, the mm's rss_stat counters and the
+// task's own unsynced SPLIT_RSS_COUNTING deltas (task->rss_stat). The
+// counters are as of 6.1; 6.2 made them percpu_counters, which this does
+// not read.
+func (k *Kernel) mmPages(t *Task) {
+	t.Total, _ = k.field(t.MM, "struct mm_struct", "total_vm")
+	for _, i := range []int{mmFilePages, mmAnonPages, mmShmemPages} {
+		v, err := k.field(t.MM, "struct mm_struct", fmt.Sprintf("rss_stat.count[%d].counter", i))
 		if err != nil {
 			break
 		}
-		n := int64(int32(v))
+		t.rss[i] = int64(int32(v))
 		if k.PtrSize == 8 {
-			n = int64(v)
+			t.rss[i] = int64(v)
 		}
-		if d, err := k.field(task, "struct task_struct", fmt.Sprintf("rss_stat.count[%d]", i)); err == nil {
-			n += int64(int32(d))
-		}
-		if n > 0 {
-			rss += uint64(n)
+		if d, err := k.field(t.Addr, "struct task_struct", fmt.Sprintf("rss_stat.count[%d]", i)); err == nil {
+			t.delta[i] = int64(int32(d))
 		}
 	}
-	return rss, total
+}
+
+// sumThreadRSS sets RSS of every task from its mm's counters plus the
+// deltas of all tasks sharing that mm, as crash does: the kernel folds a
+// thread's delta into the mm only every 64 page faults
+// (TASK_RSS_EVENTS_THRESH), so one thread's view misses what the others
+// have not synced yet.
+func sumThreadRSS(ts []Task) {
+	byMM := map[uint64][]Task{}
+	for _, t := range ts {
+		if t.MM != 0 {
+			byMM[t.MM] = append(byMM[t.MM], t)
+		}
+	}
+	for i := range ts {
+		if ts[i].MM != 0 {
+			ts[i] = sumOne(ts[i], byMM[ts[i].MM])
+		}
+	}
+}
+
+// sumOne returns t with RSS and RSSShmem from its mm's counters and the
+// deltas of threads; a negative sum counts as 0, as get_mm_counter does.
+func sumOne(t Task, threads []Task) Task {
+	t.RSS, t.RSSShmem = 0, 0
+	for _, i := range []int{mmFilePages, mmAnonPages, mmShmemPages} {
+		n := t.rss[i]
+		for _, th := range threads {
+			n += th.delta[i]
+		}
+		if n <= 0 {
+			continue
+		}
+		t.RSS += uint64(n)
+		if i == mmShmemPages {
+			t.RSSShmem = uint64(n)
+		}
+	}
+	return t
 }
 
 // StateName returns crash's two-letter task state.

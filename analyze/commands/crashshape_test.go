@@ -1,0 +1,123 @@
+package commands
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The tests of this file check, on the real dump, the places where the
+// analyzer disagreed with crash 8.0.2 on the same dump (issue 11).
+
+// TestPSRSSOverThreads: every thread of a process shows one RSS, the
+// mm's counters plus the unsynced deltas of all its threads; each thread
+// alone showed a different figure before.
+func TestPSRSSOverThreads(t *testing.T) {
+	s, _ := openReference(t)
+	rows, _ := s.PS()
+	tasks, _ := s.Kernel.Tasks()
+	mmOf := map[int]uint64{}
+	for _, tk := range tasks {
+		mmOf[tk.PID] = tk.MM
+	}
+	byMM := map[uint64][]PSEntry{}
+	for _, r := range rows {
+		if mm := mmOf[r.PID]; mm != 0 {
+			byMM[mm] = append(byMM[mm], r)
+		}
+	}
+	multi := 0
+	for mm, rs := range byMM {
+		if len(rs) > 1 {
+			multi++
+		}
+		for _, r := range rs {
+			if r.RSSKB != rs[0].RSSKB || r.ShmemKB != rs[0].ShmemKB {
+				t.Errorf("mm %#x: PID %d RSS %d (shmem %d) kB, PID %d %d (%d) kB", mm, rs[0].PID, rs[0].RSSKB, rs[0].ShmemKB, r.PID, r.RSSKB, r.ShmemKB)
+			}
+			if r.RSSKB == 0 || r.ShmemKB > r.RSSKB {
+				t.Errorf("PID %d: RSS %d kB, shmem %d kB", r.PID, r.RSSKB, r.ShmemKB)
+			}
+		}
+	}
+	if multi == 0 {
+		t.Fatal("no process with several threads in the dump: the test proves nothing")
+	}
+}
+
+// TestPSChildrenWithThreads: ps -c lists every task whose parent is the
+// given one, threads included, as crash does.
+func TestPSChildrenWithThreads(t *testing.T) {
+	s, _ := openReference(t)
+	p, err := s.Kernel.PanicTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, _ := s.Kernel.Tasks()
+	var want []string
+	for _, tk := range tasks {
+		if tk.Parent == p.Task.Parent && tk.Addr != p.Task.Parent {
+			want = append(want, "  "+taskHeader(tk))
+		}
+	}
+	if len(want) < 2 {
+		t.Fatalf("the panic task's parent has %d children: the test proves nothing", len(want))
+	}
+	out := run(t, s, "ps -c "+itoa(p.Task.PPID))
+	got := strings.Split(strings.TrimRight(out, "\n"), "\n")[1:]
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ps -c %d:\n%s\nwant children:\n%s", p.Task.PPID, out, strings.Join(want, "\n"))
+	}
+}
+
+// TestSysTaintAndPanicLine: sys marks a tainted kernel [TAINTED] and
+// prints the panic line whole; sys -t spells the mask with the letters the
+// console's "Tainted:" field shows.
+func TestSysTaintAndPanicLine(t *testing.T) {
+	s, dir := openReference(t)
+	con, err := os.ReadFile(filepath.Join(dir, "console.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`Comm: \S+ .*Tainted: ([A-Z ]+?)\s+\d`).FindSubmatch(con)
+	if m == nil {
+		t.Skip("console shows an untainted kernel: nothing to compare")
+	}
+	letters := strings.NewReplacer(" ", "", "G", "").Replace(string(m[1]))
+	out := run(t, s, "sys")
+	if !regexp.MustCompile(`(?m)^\s+KERNEL: \S+  \[TAINTED\]$`).MatchString(out) {
+		t.Errorf("sys does not mark the kernel tainted:\n%s", out)
+	}
+	want := readConsole(t, dir)
+	if !strings.Contains(out, `PANIC: "Kernel panic - not syncing: `+want.panicMsg+`"`) {
+		t.Errorf("sys PANIC is not the whole panic line %q:\n%s", want.panicMsg, out)
+	}
+	out = run(t, s, "sys -t")
+	if !regexp.MustCompile(`^TAINTED_MASK: [0-9a-f]+  ` + letters + "\n$").MatchString(out) {
+		t.Errorf("sys -t = %q, want the letters %q", out, letters)
+	}
+	var js map[string]any
+	s.JSON = true
+	if err := json.Unmarshal([]byte(run(t, s, "sys")), &js); err != nil || js["taint_flags"] != letters {
+		t.Errorf("sys --json taint_flags = %v (%v)", js["taint_flags"], err)
+	}
+}
+
+// TestSymLetters: sym prints nm's letter from the ELF symbol's section and
+// binding, as crash 8.0.2 printed them on this kernel: a static function
+// is t, a global one T, a weak one W, the linker's absolute swapper_pg_dir A.
+func TestSymLetters(t *testing.T) {
+	s, _ := openReference(t)
+	for name, want := range map[string]string{
+		"ret_fast_syscall": "t", "schedule": "T", "calibration_delay_done": "W",
+		"swapper_pg_dir": "A", "init_task": "D", "jiffies_64": "D",
+	} {
+		out := run(t, s, "sym "+name)
+		if !strings.Contains(out, " ("+want+") "+name+"\n") {
+			t.Errorf("sym %s = %q, want type %s", name, out, want)
+		}
+	}
+}
