@@ -178,7 +178,7 @@ func (s *Session) btTargets(all bool, sel []string) ([]kernel.Task, error) {
 // writeBT prints a backtrace in crash's layout; show formats saved
 // registers (nil leaves them out).
 func writeBT(w io.Writer, b BT, show func([]uint64) []string) {
-	fmt.Fprintf(w, "PID: %-6d TASK: %x  CPU: %-2d  COMMAND: %q\n", b.PID, b.Task, b.CPU, b.Command)
+	fmt.Fprintln(w, taskHeader(kernel.Task{PID: b.PID, Addr: uint64(b.Task), CPU: b.CPU, Comm: b.Command}))
 	if b.Start == "cpu_context" {
 		fmt.Fprintln(w, "    (registers from the task's saved cpu_context: not the crash registers)")
 	}
