@@ -48,7 +48,24 @@ type Arch interface {
 	Registers() RegisterSet
 }
 
-// ForMachine returns the Arch for an ELF machine.
+// infoTuner is implemented by an Arch whose conventions depend on the
+// dump's VMCOREINFO (arm64: the PAC mask).
+type infoTuner interface {
+	forInfo(info *vmcoreinfo.Info) Arch
+}
+
+// WithInfo returns a as a dump's VMCOREINFO tunes it (NewMemory does
+// this for every dump); an Arch that needs nothing from it is returned as
+// it is.
+func WithInfo(a Arch, info *vmcoreinfo.Info) Arch {
+	if t, ok := a.(infoTuner); ok {
+		return t.forInfo(info)
+	}
+	return a
+}
+
+// ForMachine returns the Arch for an ELF machine, with the conventions it
+// has before a dump's VMCOREINFO tunes it (NewMemory).
 func ForMachine(m elf.Machine) (Arch, error) {
 	switch m {
 	case elf.EM_ARM:
@@ -97,6 +114,7 @@ func NewMemory(d *dump.File) (*Memory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
 	}
+	a = WithInfo(a, info)
 	t, err := a.NewTranslator(d, info, d.Loads)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)

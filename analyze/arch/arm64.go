@@ -9,8 +9,16 @@ import (
 	"github.com/kdumpkit/kdumpkit/analyze/vmcoreinfo"
 )
 
-// arm64 is AArch64 (arch/arm64).
-type arm64 struct{}
+// arm64 is AArch64 (arch/arm64). The zero value has the conventions of a
+// kernel without pointer authentication and 6.12's struct pt_regs; a
+// dump's VMCOREINFO (forInfo) and its vmlinux's DWARF (WithLayout) adjust
+// them.
+type arm64 struct {
+	// pacMask is NUMBER(KERNELPACMASK): the bits pointer authentication
+	// puts into kernel return addresses; 0 without PAC.
+	pacMask uint64
+	regs    arm64PtRegs
+}
 
 func (arm64) Name() string { return "arm64" }
 func (arm64) PtrSize() int { return 8 }
@@ -25,6 +33,16 @@ func (arm64) Registers() RegisterSet {
 		names = append(names, fmt.Sprintf("x%d", i))
 	}
 	return RegisterSet{Names: append(names, "sp", "pc", "pstate"), PC: 32, SP: 31, FP: 29, LR: 30, Shown: 34}
+}
+
+// forInfo takes the PAC mask from VMCOREINFO (arch/arm64/kernel/
+// vmcore_info.c writes NUMBER(KERNELPACMASK), 0 when the CPU has no
+// address authentication).
+func (a arm64) forInfo(info *vmcoreinfo.Info) Arch {
+	if m, ok := info.KernelPACMask(); ok {
+		a.pacMask = m
+	}
+	return a
 }
 
 // The granules and VA sizes arch/arm64/Kconfig offers (6.12): ARM64_VA_BITS

@@ -357,3 +357,111 @@ func TestARM64KASLRImage(t *testing.T) {
 		}
 	}
 }
+
+// TestARM64Frames: PAC bits are stripped with VMCOREINFO's mask (set for
+// kernel addresses, cleared for user ones), the call site is 4 bytes
+// before, a sleeping task's registers come from thread.cpu_context in
+// cpu_switch_to's order, and pt_regs comes from DWARF when the vmlinux has
+// it.
+func TestARM64Frames(t *testing.T) {
+	info, _ := vmcoreinfo.Parse([]byte("NUMBER(KERNELPACMASK)=0xff7f000000000000\n"))
+	a := arm64{}.forInfo(info).(arm64)
+	if got := a.CodeAddr(0x12b4800080012340); got != 0xffff800080012340 {
+		t.Errorf("CodeAddr(signed kernel lr) = %#x", got)
+	}
+	if got := a.CodeAddr(0x0012aaaab0001000); got != 0x0000aaaab0001000 {
+		t.Errorf("CodeAddr(signed user lr) = %#x", got)
+	}
+	if got := a.CallSite(0x12b4800080012340); got != 0xffff80008001233c {
+		t.Errorf("CallSite = %#x", got)
+	}
+	if got := (arm64{}).CodeAddr(0xffff800080012340); got != 0xffff800080012340 {
+		t.Errorf("no PAC: CodeAddr changed %#x", got)
+	}
+	sw := a.SwitchFrame()
+	set := a.Registers()
+	if sw.Member != "thread.cpu_context" || len(sw.Regs) != 13 || sw.Regs[0] != 19 || sw.Regs[10] != set.FP || sw.Regs[11] != set.SP || sw.Regs[12] != set.PC {
+		t.Errorf("SwitchFrame = %+v", sw)
+	}
+	if r := a.PtRegsRecord(); r.Offset != 304 || r.Size != 336 || r.TypeOffset != 0 {
+		t.Errorf("6.12 default pt_regs record %+v", r)
+	}
+	if got := a.UserRegs(0xffff800082a8c000, 16384); got != 0xffff800082a8c000+16384-336 {
+		t.Errorf("UserRegs = %#x", got)
+	}
+	// 6.13's struct frame_record_meta: stackframe grows a type word.
+	l613 := layout{sizes: map[string]int64{"struct pt_regs": 344}, offs: map[string]int64{"struct pt_regs.stackframe": 304, "struct pt_regs.stackframe.type": 320}}
+	if r := a.WithLayout(l613).(ExceptionRecords).PtRegsRecord(); r.Size != 344 || r.Offset != 304 || r.TypeOffset != 320 {
+		t.Errorf("6.13 layout: %+v", r)
+	}
+	bad := layout{sizes: map[string]int64{"struct pt_regs": 100}, offs: map[string]int64{"struct pt_regs.stackframe": 96}}
+	if r := a.WithLayout(bad).(ExceptionRecords).PtRegsRecord(); r.Size != 336 {
+		t.Errorf("a pt_regs too small for the registers was taken: %+v", r)
+	}
+	for fn, want := range map[string]bool{"el1h_64_irq": true, "el1h_64_sync": true, "el0t_64_sync": true, "el0t_32_irq": true, "el1h_64_irq_handler": false, "el1_interrupt": false} {
+		if a.ExceptionFrame(fn) != want {
+			t.Errorf("ExceptionFrame(%s) = %v", fn, !want)
+		}
+	}
+}
+
+type layout struct {
+	sizes map[string]int64
+	offs  map[string]int64
+}
+
+func (l layout) Size(typ string) (int64, error) {
+	if n, ok := l.sizes[typ]; ok {
+		return n, nil
+	}
+	return 0, errors.New("no such type")
+}
+
+func (l layout) Offset(typ, path string) (int64, error) {
+	if n, ok := l.offs[typ+"."+path]; ok {
+		return n, nil
+	}
+	return 0, errors.New("no such member")
+}
+
+// TestARM64ShowRegs prints an EL1 exception frame as crash's arm64 bt
+// does, symbols from the callback, and an EL0 one with pstate up front.
+func TestARM64ShowRegs(t *testing.T) {
+	r := make([]uint64, 34)
+	for i := range 31 {
+		r[i] = uint64(i)
+	}
+	r[29], r[30], r[31], r[32], r[33] = 0xffff800082003e00, 0xffff800080a1b2c0, 0xffff800082003e00, 0xffff800080a1b2c4, 0x60000005
+	name := func(addr uint64) string {
+		if addr>>48 == 0xffff {
+			return fmt.Sprintf("default_idle_call+%d", addr-0xffff800080a1b290)
+		}
+		return ""
+	}
+	got := strings.Join(arm64{}.ShowRegs(r, name), "\n")
+	want := ` PC: ffff800080a1b2c4  [default_idle_call+52]
+ LR: ffff800080a1b2c0  [default_idle_call+48]
+ SP: ffff800082003e00  PSTATE: 60000005
+X29: ffff800082003e00  X28: 000000000000001c  X27: 000000000000001b
+X26: 000000000000001a  X25: 0000000000000019  X24: 0000000000000018
+X23: 0000000000000017  X22: 0000000000000016  X21: 0000000000000015
+X20: 0000000000000014  X19: 0000000000000013  X18: 0000000000000012
+X17: 0000000000000011  X16: 0000000000000010  X15: 000000000000000f
+X14: 000000000000000e  X13: 000000000000000d  X12: 000000000000000c
+X11: 000000000000000b  X10: 000000000000000a   X9: 0000000000000009
+ X8: 0000000000000008   X7: 0000000000000007   X6: 0000000000000006
+ X5: 0000000000000005   X4: 0000000000000004   X3: 0000000000000003
+ X2: 0000000000000002   X1: 0000000000000001   X0: 0000000000000000`
+	if got != want {
+		t.Errorf("EL1 frame:\n%s\nwant\n%s", got, want)
+	}
+	r[32], r[30], r[31], r[33] = 0x0000aaaab0001000, 0x0000aaaab0000ff0, 0x0000ffffc0001000, 0x80000000
+	lines := arm64{}.ShowRegs(r, name)
+	if lines[0] != " PC: 0000aaaab0001000   LR: 0000aaaab0000ff0   SP: 0000ffffc0001000  PSTATE: 80000000" || len(lines) != 11 {
+		t.Errorf("EL0 frame: %q", lines)
+	}
+	r[32] = 0xffff000000000000 // no symbol
+	if l := (arm64{}).ShowRegs(append(r[:33:33], 0x5), func(uint64) string { return "" })[0]; !strings.HasSuffix(l, "[unknown or invalid address]") {
+		t.Errorf("unnamed pc: %q", l)
+	}
+}

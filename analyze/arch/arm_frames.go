@@ -40,8 +40,9 @@ func (arm) ExceptionFrame(fn string) bool {
 }
 
 // ShowRegs prints registers in the kernel's __show_regs layout
-// (arch/arm/kernel/process.c), which crash's ARM bt also uses.
-func (arm) ShowRegs(r []uint64) []string {
+// (arch/arm/kernel/process.c), which crash's ARM bt also uses; it names
+// no symbols.
+func (arm) ShowRegs(r []uint64, _ func(uint64) string) []string {
 	psr := uint32(r[16])
 	return []string{
 		fmt.Sprintf("pc : [<%08x>]    lr : [<%08x>]    psr: %08x", r[15], r[14], r[16]),

@@ -1,6 +1,6 @@
 // Package arch is the seam between the analyzer and the architectures a
-// dump may come from — ARM32 (arm.go, arm_frames.go), arm64 (arm64.go) and
-// x86_64 (x86_64.go), in drgn's shape (libdrgn/arch_*.c) as small Go
+// dump may come from — ARM32 (arm.go, arm_frames.go), arm64 (arm64.go,
+// arm64_frames.go) and x86_64 (x86_64.go), in drgn's shape (libdrgn/arch_*.c) as small Go
 // interfaces: virtual-to-physical translation (the linear map and a
 // page-table walk from the kernel's own top-level table, per each
 // architecture's MMU reference), the register file of pt_regs and

@@ -43,8 +43,45 @@ type Frames interface {
 	// that saved a whole pt_regs at its frame's stack pointer.
 	ExceptionFrame(fn string) bool
 	// ShowRegs formats a pt_regs (at least RegisterSet.Shown of it) as
-	// the kernel's __show_regs does, one string a line.
-	ShowRegs(r []uint64) []string
+	// the kernel's __show_regs or crash's bt does, one string a line;
+	// name gives "symbol+offset" for a code address, "" when it has none.
+	ShowRegs(r []uint64, name func(addr uint64) string) []string
+}
+
+// CPUStacks is optional in Frames: the per-CPU stacks a running task's
+// frames may lie on besides its own kernel stack (arm64's IRQ and
+// overflow stacks), which a frame-pointer walk must accept and nothing
+// else.
+type CPUStacks interface {
+	CPUStacks() []CPUStack
+}
+
+// CPUStack is one per-CPU stack.
+type CPUStack struct {
+	// Name is the stack's name in messages: "IRQ", "overflow".
+	Name string
+	// Symbol is the per-CPU variable: a pointer to the stack's lowest
+	// address when Pointer is set (irq_stack_ptr), else the stack itself
+	// (overflow_stack).
+	Symbol  string
+	Pointer bool
+	// Size is the stack's size in bytes, 0 for the thread size.
+	Size uint64
+}
+
+// TypeLayout is what an Arch may learn from the vmlinux's DWARF (a
+// *types.Types): a type's size and a member path's offset.
+type TypeLayout interface {
+	Size(typ string) (int64, error)
+	Offset(typ, path string) (int64, error)
+}
+
+// LayoutTuner is optional in an Arch whose frame layout changes between
+// kernel versions (arm64's struct pt_regs): WithLayout returns the Arch
+// with the vmlinux's sizes and offsets, keeping its defaults for what the
+// layout cannot tell.
+type LayoutTuner interface {
+	WithLayout(TypeLayout) Arch
 }
 
 // SavedRegs is where context switch keeps a sleeping task's registers.

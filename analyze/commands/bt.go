@@ -89,9 +89,22 @@ func (s *Session) stackWords(from, to uint64) []uint64 {
 // showRegs is the arch's show_regs, nil when it has none.
 func (s *Session) showRegs() func([]uint64) []string {
 	if f, ok := s.Kernel.Arch.(arch.Frames); ok {
-		return f.ShowRegs
+		return func(r []uint64) []string { return f.ShowRegs(r, s.codeName) }
 	}
 	return nil
+}
+
+// codeName names a code address "symbol+offset", the offset in decimal
+// as crash prints it in a register dump; "" when no symbol covers it.
+func (s *Session) codeName(addr uint64) string {
+	sym, off, err := s.Kernel.Syms.At(addr)
+	switch {
+	case err != nil:
+		return ""
+	case off == 0:
+		return sym.Name
+	}
+	return fmt.Sprintf("%s+%d", sym.Name, off)
 }
 
 func (s *Session) bt(w io.Writer, args []string) error {

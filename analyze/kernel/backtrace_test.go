@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/kdumpkit/kdumpkit/analyze/arch"
@@ -59,15 +60,14 @@ func TestIdlePIDNamesNoCPU(t *testing.T) {
 // save area the arch names, each word at its register's index.
 func TestRegistersFromSwitchFrame(t *testing.T) {
 	k := New(wordMem{}, nil, nil, binary.LittleEndian, 4, nil)
-	k.Arch = armArch(t)
-	if _, _, err := k.Registers(Task{PID: 1}); !errors.Is(err, ErrNoTypes) {
-		t.Errorf("without DWARF: %v, want ErrNoTypes naming the save area", err)
-	}
-	for _, m := range []elf.Machine{elf.EM_AARCH64, elf.EM_X86_64} {
-		a, _ := arch.ForMachine(m)
-		k.Arch = a
-		if _, _, err := k.Registers(Task{PID: 1}); !errors.Is(err, ErrNoFrames) {
-			t.Errorf("%s: %v, want ErrNoFrames", a.Name(), err)
+	for m, member := range map[elf.Machine]string{elf.EM_ARM: "thread_info.cpu_context", elf.EM_AARCH64: "thread.cpu_context"} {
+		k.Arch, _ = arch.ForMachine(m)
+		if _, _, err := k.Registers(Task{PID: 1}); !errors.Is(err, ErrNoTypes) || !strings.Contains(err.Error(), member) {
+			t.Errorf("%s without DWARF: %v, want ErrNoTypes naming %s", k.Arch.Name(), err, member)
 		}
+	}
+	k.Arch, _ = arch.ForMachine(elf.EM_X86_64)
+	if _, _, err := k.Registers(Task{PID: 1}); !errors.Is(err, ErrNoFrames) {
+		t.Errorf("x86_64: %v, want ErrNoFrames", err)
 	}
 }

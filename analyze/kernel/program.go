@@ -61,6 +61,9 @@ func NewProgram(img *Image, d Dump, warn func(error)) (*Program, error) {
 	}
 	k := New(d, relocate(img, info), img.Types, d.ByteOrder(), d.PtrSize(), d.CPUs())
 	k.Arch, k.VMCOREINFO = d.Arch(), info
+	if t, ok := k.Arch.(arch.LayoutTuner); ok && img.Types != nil {
+		k.Arch = t.WithLayout(img.Types) // arm64: struct pt_regs as this kernel has it
+	}
 	return &Program{Dump: d, Image: img, Kernel: k}, nil
 }
 
