@@ -91,13 +91,65 @@ func (k *Kernel) Backtrace(t Task, u unwind.Unwinder) (Backtrace, error) {
 	bt.Start = start
 	// From cpu_context, pc is a return address into __schedule: name it
 	// at its call site like any caller frame.
-	frames, err := u.Walk(regs, start == "cpu_context", k, MaxFrames)
+	frames, err := u.Walk(regs, start == "cpu_context", k.walkContext(t, start == "NT_PRSTATUS"), MaxFrames)
 	bt.Frames = frames
 	if !unwind.IsEnd(err) {
 		bt.Stop = err
 	}
 	k.savedRegs(&bt, errors.Is(err, unwind.ErrCantUnwind))
 	return bt, nil
+}
+
+// taskWalk is what a walk of one task reads (unwind.Context): the
+// kernel's memory and arch, and the task's stacks.
+type taskWalk struct {
+	*Kernel
+	stacks []unwind.Stack
+}
+
+func (w taskWalk) DumpArch() arch.Arch    { return w.Kernel.Arch }
+func (w taskWalk) Stacks() []unwind.Stack { return w.stacks }
+
+// walkContext lists the stacks t's frames may lie on: its kernel stack
+// and, when it was running (onCPU), the per-CPU stacks of its CPU that the
+// arch names (arch.CPUStacks). A per-CPU stack that cannot be located is
+// left out, so a frame on it ends the walk with an error naming the
+// address rather than being trusted.
+func (k *Kernel) walkContext(t Task, onCPU bool) taskWalk {
+	w := taskWalk{Kernel: k}
+	fr, _, err := k.frames()
+	if err != nil {
+		return w
+	}
+	size := k.threadSize(fr)
+	if t.Stack != 0 {
+		w.stacks = append(w.stacks, unwind.Stack{Name: "task", Low: t.Stack, High: t.Stack + size})
+	}
+	cs, ok := fr.(arch.CPUStacks)
+	if !ok || !onCPU {
+		return w
+	}
+	st, ok := k.CPUOf(t)
+	if !ok {
+		return w
+	}
+	for _, s := range cs.CPUStacks() {
+		addr, err := k.PerCPU(s.Symbol, st.CPU)
+		if err != nil {
+			continue
+		}
+		if s.Pointer {
+			if addr, err = k.ReadPtr(addr); err != nil || addr == 0 {
+				continue
+			}
+		}
+		n := s.Size
+		if n == 0 {
+			n = size
+		}
+		w.stacks = append(w.stacks, unwind.Stack{Name: s.Name, Low: addr, High: addr + n})
+	}
+	return w
 }
 
 // savedRegs fills bt.Saved; atEntry says the walk ended at entry code,
@@ -115,7 +167,9 @@ func (k *Kernel) savedRegs(bt *Backtrace, atEntry bool) {
 		if i == last && atEntry && t.MM != 0 && t.Stack != 0 {
 			r = k.readRegs(fr.UserRegs(t.Stack, k.threadSize(fr)), set.Shown, r)
 		}
-		if k.Syms != nil {
+		if f.Trap {
+			r = k.readRegs(f.SP, set.Shown, r)
+		} else if k.Syms != nil {
 			if sym, _, err := k.Syms.At(f.Lookup); err == nil && fr.ExceptionFrame(sym.Name) {
 				r = k.readRegs(f.SP, set.Shown, r)
 			}

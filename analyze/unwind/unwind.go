@@ -29,6 +29,30 @@ type Memory interface {
 	ReadUint(addr uint64, size int) (uint64, error)
 }
 
+// Context is optional in the Memory given to Walk: what the dump knows
+// beyond the image. The frame-record unwinder (arm64) takes the dump's
+// arch, tuned by its VMCOREINFO and DWARF (PAC mask, pt_regs layout), and
+// keeps the walk on the task's stacks.
+type Context interface {
+	Memory
+	// DumpArch is the dump's architecture.
+	DumpArch() arch.Arch
+	// Stacks are the stacks the task's frames may lie on: its kernel
+	// stack and, when it was running on a CPU, that CPU's IRQ and other
+	// per-CPU stacks.
+	Stacks() []Stack
+}
+
+// Stack is one stack: [Low, High).
+type Stack struct {
+	Name      string // "task", "IRQ", "overflow"…, for messages
+	Low, High uint64
+}
+
+func (s Stack) contains(addr, size uint64) bool {
+	return addr >= s.Low && addr+size >= addr && addr+size <= s.High
+}
+
 // Unwinder walks a kernel stack back from a set of registers.
 type Unwinder interface {
 	// Walk unwinds from regs (frame 0's registers, in the order of the
@@ -40,8 +64,8 @@ type Unwinder interface {
 }
 
 // For returns the unwinder of the kernel image f, chosen by its machine:
-// ARM32 unwinds with the EHABI tables (arm.go). Arches without one yet get
-// ErrNoUnwinder.
+// ARM32 unwinds with the EHABI tables (arm.go), arm64 by frame records
+// (arm64.go). Arches without one yet get ErrNoUnwinder.
 func For(f *elf.File) (Unwinder, error) {
 	a, err := arch.ForMachine(f.Machine)
 	if err != nil {
@@ -54,6 +78,8 @@ func For(f *elf.File) (Unwinder, error) {
 			return nil, err
 		}
 		return u, nil
+	case "arm64":
+		return NewARM64(), nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrNoUnwinder, a.Name())
 }
@@ -76,6 +102,10 @@ type Frame struct {
 	// Regs are the registers at the frame as far as they are known, in
 	// the arch's RegisterSet order.
 	Regs []uint64
+	// Trap says the frame is an exception entry that saved a pt_regs at
+	// SP: the next frame is the interrupted one, with those registers,
+	// named at its pc rather than at a call before it.
+	Trap bool
 }
 
 // IsEnd reports whether err is an ordinary end of the stack rather than a
