@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 
+	"github.com/kdumpkit/kdumpkit/diskdump"
 	"github.com/kdumpkit/kdumpkit/internal/regularfile"
 )
 
@@ -44,7 +45,9 @@ type Segment struct {
 
 // File is an open vmcore.
 type File struct {
-	Name      string
+	Name string
+	// Format is FormatELF, FormatKdump or FormatKdumpFlat.
+	Format    string
 	Class     elf.Class
 	ByteOrder binary.ByteOrder
 	Machine   elf.Machine
@@ -65,6 +68,7 @@ type File struct {
 	r      io.ReaderAt
 	size   int64
 	closer io.Closer
+	kdump  *diskdump.File // nil for ELF
 }
 
 // OpenRegular opens path for reading if it is a regular file: the
@@ -105,8 +109,17 @@ func (f *File) Close() error {
 	return nil
 }
 
-// New reads the headers and notes of a vmcore held by r (size bytes long).
+// New reads the headers and notes of a vmcore held by r (size bytes long):
+// an ELF vmcore, a kdump-compressed dump or a flattened stream of one.
 func New(r io.ReaderAt, size int64, name string) (*File, error) {
+	var magic [32]byte
+	n, _ := r.ReadAt(magic[:], 0)
+	switch {
+	case n >= 8 && string(magic[:8]) == diskdump.Signature:
+		return newKdump(r, size, name, false)
+	case diskdump.IsFlat(magic[:n]):
+		return newKdump(r, size, name, true)
+	}
 	if err := checkHeaderSize(r, size, name); err != nil {
 		return nil, err
 	}
@@ -117,7 +130,7 @@ func New(r io.ReaderAt, size int64, name string) (*File, error) {
 	if ef.Type != elf.ET_CORE {
 		return nil, fmt.Errorf("%s: %w: ELF type %v, want ET_CORE", name, ErrNotVmcore, ef.Type)
 	}
-	f := &File{Name: name, Class: ef.Class, ByteOrder: ef.ByteOrder, Machine: ef.Machine, r: r, size: size}
+	f := &File{Name: name, Format: FormatELF, Class: ef.Class, ByteOrder: ef.ByteOrder, Machine: ef.Machine, r: r, size: size}
 	for i, p := range ef.Progs {
 		switch p.Type {
 		case elf.PT_LOAD:
@@ -195,6 +208,9 @@ func disjoint(loads []Segment) []Segment {
 // ReadPhys fills p from physical address addr; reads may span segments
 // that are contiguous in physical memory.
 func (f *File) ReadPhys(p []byte, addr uint64) error {
+	if f.kdump != nil {
+		return f.readKdump(p, addr)
+	}
 	for len(p) > 0 {
 		s := f.segment(addr)
 		if s == nil {
@@ -258,6 +274,9 @@ func (f *File) VMCOREINFO() ([]byte, bool) {
 		if n.Name == "VMCOREINFO" {
 			return n.Desc, true
 		}
+	}
+	if f.kdump != nil {
+		return f.kdump.VMCOREINFO()
 	}
 	return nil, false
 }
