@@ -12,6 +12,7 @@ require (
 	github.com/u-root/mkuimage v0.2.0
 	github.com/u-root/u-root v0.16.0
 	github.com/u-root/uio v0.0.0-20240224005618-d2acac8f3701
+	golang.org/x/arch v0.32.0
 	golang.org/x/sys v0.46.0
 )
 

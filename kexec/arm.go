@@ -22,8 +22,10 @@ type Plan struct {
 	Cmdline  string
 	Crash    Range
 	Usable   []Range
-	ZImage   *ZImage
-	Header   Range // the ELF core header's place
+	ZImage   *ZImage     // ARM32
+	Image    *ARM64Image // arm64
+	DTBAddr  uint64      // arm64: the device tree's address, x0 at entry
+	Header   Range       // the ELF core header's place
 }
 
 const page = 0x1000
@@ -106,11 +108,18 @@ func (p *Plan) check() error {
 
 // WriteDebug prints the plan in the shape of kexec-tools' -d output.
 func (p *Plan) WriteDebug(w io.Writer, flags uint64) {
-	fmt.Fprintf(w, "zImage size %#x, requires %#x bytes\n", p.ZImage.Size, p.ZImage.Size+0x11000)
-	if p.ZImage.Edata != 0 {
-		fmt.Fprintf(w, "Decompressed kernel sizes:\n text+data 0x%08x bss 0x%08x total 0x%08x\n", p.ZImage.Edata, p.ZImage.BSS, p.ZImage.Edata+p.ZImage.BSS)
+	if z := p.ZImage; z != nil {
+		fmt.Fprintf(w, "zImage size %#x, requires %#x bytes\n", z.Size, z.Size+0x11000)
+		if z.Edata != 0 {
+			fmt.Fprintf(w, "Decompressed kernel sizes:\n text+data 0x%08x bss 0x%08x total 0x%08x\n", z.Edata, z.BSS, z.Edata+z.BSS)
+		}
+		fmt.Fprintf(w, "Resulting kernel space: 0x%08x\n", z.Space())
 	}
-	fmt.Fprintf(w, "Resulting kernel space: 0x%08x\n", p.ZImage.Space())
+	if im := p.Image; im != nil {
+		fmt.Fprintf(w, "Image size %#x: text_offset %#x image_size %#x flags %#x (%d KiB pages, placed anywhere %v)\n",
+			im.Size, im.TextOffset, im.ImageSize, im.Flags, im.PageSize()>>10, im.Anywhere())
+		fmt.Fprintf(w, "purgatory at %#x: x0 = dtb %#x, then the Image at %#x\n", p.Entry, p.DTBAddr, p.Segments[0].Mem)
+	}
 	fmt.Fprintln(w, "Coredump memory ranges")
 	for _, r := range p.Usable {
 		fmt.Fprintf(w, "%016x-%016x (0)\n", r.Start, r.End)

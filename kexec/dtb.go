@@ -14,6 +14,16 @@ type DTBEdit struct {
 	Initrd       *Range // nil: no initrd
 	ElfCoreHdr   Range
 	UsableMemory Range // linux,usable-memory-range: the crash region
+	// UsableLow is appended to linux,usable-memory-range when the
+	// reservation has a low part (drivers/of/fdt.c reads the crash
+	// region first, then adds the rest).
+	UsableLow *Range
+	// KASLRSeed and RNGSeed, when set, become /chosen's kaslr-seed (8
+	// bytes) and rng-seed: arm64's early boot zeroes the kaslr-seed it
+	// used in place and drops rng-seed, so /sys/firmware/fdt holds none,
+	// and a capture kernel without a seed runs unrandomized. The kernel's
+	// own kexec_file_load writes fresh ones (drivers/of/kexec.c, 6.12).
+	KASLRSeed, RNGSeed []byte
 }
 
 // EditDTB rewrites a flattened device tree's /chosen for a crash kernel:
@@ -31,6 +41,9 @@ func EditDTB(blob []byte, e DTBEdit) ([]byte, error) {
 	if ac < 1 || ac > 2 || sc < 1 || sc > 2 {
 		return nil, fmt.Errorf("device tree: #address-cells %d / #size-cells %d: want 1 or 2", ac, sc)
 	}
+	if err := e.fits(ac, sc); err != nil {
+		return nil, err
+	}
 	chosen, ok := root.LookupChildByName("chosen")
 	if !ok {
 		chosen = dt.NewNode("chosen")
@@ -45,12 +58,47 @@ func EditDTB(blob []byte, e DTBEdit) ([]byte, error) {
 		chosen.RemoveProperty("linux,initrd-end")
 	}
 	chosen.UpdateProperty("linux,elfcorehdr", append(cellBytes(e.ElfCoreHdr.Start, ac), cellBytes(e.ElfCoreHdr.Size(), sc)...))
-	chosen.UpdateProperty("linux,usable-memory-range", append(cellBytes(e.UsableMemory.Start, ac), cellBytes(e.UsableMemory.Size(), sc)...))
+	usable := append(cellBytes(e.UsableMemory.Start, ac), cellBytes(e.UsableMemory.Size(), sc)...)
+	if e.UsableLow != nil {
+		usable = append(append(usable, cellBytes(e.UsableLow.Start, ac)...), cellBytes(e.UsableLow.Size(), sc)...)
+	}
+	chosen.UpdateProperty("linux,usable-memory-range", usable)
+	if e.KASLRSeed != nil {
+		chosen.UpdateProperty("kaslr-seed", e.KASLRSeed)
+	}
+	if e.RNGSeed != nil {
+		chosen.UpdateProperty("rng-seed", e.RNGSeed)
+	}
 	var out bytes.Buffer
 	if _, err := fdt.Write(&out); err != nil {
 		return nil, fmt.Errorf("device tree: writing: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// fits refuses an address or size the root's cells cannot hold: one
+// cell is 32 bits, and a truncated elfcorehdr address would send the
+// capture kernel to the wrong memory.
+func (e *DTBEdit) fits(ac, sc uint32) error {
+	type v struct {
+		name  string
+		val   uint64
+		cells uint32
+	}
+	vs := []v{{"linux,elfcorehdr address", e.ElfCoreHdr.Start, ac}, {"linux,elfcorehdr size", e.ElfCoreHdr.Size(), sc},
+		{"linux,usable-memory-range address", e.UsableMemory.Start, ac}, {"linux,usable-memory-range size", e.UsableMemory.Size(), sc}}
+	if e.Initrd != nil {
+		vs = append(vs, v{"linux,initrd-end", e.Initrd.End + 1, ac})
+	}
+	if e.UsableLow != nil {
+		vs = append(vs, v{"linux,usable-memory-range low address", e.UsableLow.Start, ac}, v{"linux,usable-memory-range low size", e.UsableLow.Size(), sc})
+	}
+	for _, x := range vs {
+		if x.cells == 1 && x.val > 0xffffffff {
+			return fmt.Errorf("device tree: %s %#x does not fit the root's one 32-bit cell", x.name, x.val)
+		}
+	}
+	return nil
 }
 
 func cells(n *dt.Node, name string, def uint32) uint32 {

@@ -61,11 +61,14 @@ func ParseIOMem(r io.Reader) ([]Resource, error) {
 type Memory struct {
 	RAM   []Range // top-level System RAM banks
 	Crash Range   // the crashkernel= reservation
+	// Low is the "Crash kernel (low)" part of a crashkernel=SIZE,high
+	// reservation (DMA-able memory for the capture kernel; the segments
+	// go in Crash); nil when the reservation is in one piece.
+	Low *Range
 }
 
 // MemoryFrom picks the RAM banks and the crash region. The crash region
-// is nested under a RAM bank on most kernels and at top level on some; a
-// "Crash kernel (low)" part of a split reservation is not taken.
+// is nested under a RAM bank on most kernels and at top level on some.
 func MemoryFrom(res []Resource) (Memory, error) {
 	var m Memory
 	found := false
@@ -75,6 +78,9 @@ func MemoryFrom(res []Resource) (Memory, error) {
 			m.RAM = append(m.RAM, r.Range)
 		case r.Name == "Crash kernel" && !found:
 			m.Crash, found = r.Range, true
+		case r.Name == "Crash kernel (low)" && m.Low == nil:
+			low := r.Range
+			m.Low = &low
 		}
 	}
 	if len(m.RAM) == 0 {
@@ -88,18 +94,30 @@ func MemoryFrom(res []Resource) (Memory, error) {
 
 // Usable is the RAM the crashed kernel owned: every bank minus the crash
 // region — what the capture kernel must dump.
-func (m Memory) Usable() []Range {
+func (m Memory) Usable() []Range { return subtract(m.RAM, m.Crash) }
+
+// Reserved is every part of the crashkernel= reservation: the crash
+// region, and its low part when there is one.
+func (m Memory) Reserved() []Range {
+	if m.Low == nil {
+		return []Range{m.Crash}
+	}
+	return []Range{m.Crash, *m.Low}
+}
+
+// subtract cuts hole out of each range, keeping the order.
+func subtract(rs []Range, hole Range) []Range {
 	var out []Range
-	for _, r := range m.RAM {
-		if m.Crash.End < r.Start || m.Crash.Start > r.End {
+	for _, r := range rs {
+		if hole.End < r.Start || hole.Start > r.End {
 			out = append(out, r)
 			continue
 		}
-		if r.Start < m.Crash.Start {
-			out = append(out, Range{r.Start, m.Crash.Start - 1})
+		if r.Start < hole.Start {
+			out = append(out, Range{r.Start, hole.Start - 1})
 		}
-		if r.End > m.Crash.End {
-			out = append(out, Range{m.Crash.End + 1, r.End})
+		if r.End > hole.End {
+			out = append(out, Range{hole.End + 1, r.End})
 		}
 	}
 	return out

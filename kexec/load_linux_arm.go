@@ -15,9 +15,19 @@ import (
 // the platform has no cpu_kill (vexpress, 6.1).
 const einvalMeans = "on ARM this usually means more than one CPU is possible and the platform has no cpu_kill (vexpress): boot the first kernel with nr_cpus=1"
 
+// armMeans are kexec_load's errnos on ARM32 beyond the common ones.
+var armMeans = meanings{unix.EINVAL: einvalMeans}
+
 // load builds the segments (kernel, initrd, DTB, ELF core header) and
 // calls kexec_load: ARM32 has no kexec_file_load.
-func load(o Options) error {
+func load(o Options) (Loaded, error) {
+	if o.Method == MethodFile {
+		return Loaded{}, errors.New("kexec_file_load does not exist on ARM32 (arch/arm has no KEXEC_FILE): load with kexec_load (method auto or load)")
+	}
+	return Loaded{Method: MethodLoad}, loadARM(o)
+}
+
+func loadARM(o Options) error {
 	if o.Root == "" {
 		o.Root = "/"
 	}
@@ -54,7 +64,7 @@ func load(o Options) error {
 	if o.Debug != nil {
 		p.WriteDebug(o.Debug, flags)
 	}
-	return explain(kexecLoad(p, flags), p)
+	return explain(kexecLoad(p, flags), p, armMeans)
 }
 
 func unload(crash bool) error {
@@ -62,8 +72,5 @@ func unload(crash bool) error {
 	if crash {
 		flags |= flagOnCrash
 	}
-	if _, _, errno := unix.Syscall6(unix.SYS_KEXEC_LOAD, 0, 0, 0, flags, 0, 0); errno != 0 {
-		return fmt.Errorf("SYS_kexec_load(unload, flags=%#x) = %w", flags, errno)
-	}
-	return nil
+	return unloadSegments(flags)
 }

@@ -3,20 +3,48 @@
 package kexec
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
 
-// einvalMeans is what EINVAL from kexec_file_load most often means.
-const einvalMeans = "the kernel image or command line was refused: an image for another architecture, or a kernel without CONFIG_KEXEC_FILE's image loader"
+// fileMeans are kexec_file_load's errnos beyond the common ones.
+var fileMeans = meanings{
+	unix.EINVAL:  "the kernel image or command line was refused: an image for another architecture, or a kernel without CONFIG_KEXEC_FILE's image loader",
+	unix.ENOEXEC: "no image loader of this kernel recognizes the file (arm64 takes an uncompressed Image, x86_64 a bzImage)",
+}
 
-// load gives the files to kexec_file_load (arm64, x86_64): the kernel
-// parses the image, places the segments and builds the ELF core header.
-func load(o Options) error { return loadFile(o) }
+// fileUnsupported reports whether kexec_file_load failed because the
+// kernel cannot load this way at all, rather than because of the files:
+// the errors after which MethodAuto tries kexec_load.
+func fileUnsupported(err error) bool {
+	return errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EINVAL)
+}
 
-func unload(crash bool) error {
+// loadWith loads with file (kexec_file_load), segments (kexec_load) or,
+// for MethodAuto, file and then segments when the kernel cannot load
+// through file at all.
+func loadWith(o Options, file, segments func(Options) error) (Loaded, error) {
+	switch o.Method {
+	case MethodFile:
+		return Loaded{Method: MethodFile}, file(o)
+	case MethodLoad:
+		return Loaded{Method: MethodLoad}, segments(o)
+	}
+	err := file(o)
+	if err == nil || !fileUnsupported(err) {
+		return Loaded{Method: MethodFile}, err
+	}
+	if err2 := segments(o); err2 != nil {
+		return Loaded{}, fmt.Errorf("%v; then kexec_load: %w", err, err2)
+	}
+	return Loaded{Method: MethodLoad, Fallback: err}, nil
+}
+
+// unloadFile unloads with kexec_file_load, whichever call loaded it.
+func unloadFile(crash bool) error {
 	flags := unix.KEXEC_FILE_UNLOAD
 	if crash {
 		flags |= unix.KEXEC_FILE_ON_CRASH
@@ -27,6 +55,8 @@ func unload(crash bool) error {
 	return nil
 }
 
+// loadFile gives the files to kexec_file_load (arm64, x86_64): the kernel
+// parses the image, places the segments and builds the ELF core header.
 func loadFile(o Options) error {
 	k, err := os.Open(o.Kernel)
 	if err != nil {
@@ -48,7 +78,7 @@ func loadFile(o Options) error {
 		flags |= unix.KEXEC_FILE_ON_CRASH
 	}
 	if err := unix.KexecFileLoad(int(k.Fd()), initrd, o.Cmdline, flags); err != nil {
-		return explain(fmt.Errorf("SYS_kexec_file_load(kernel=%s, initrd=%s, flags=%#x) = %w", o.Kernel, o.Initrd, flags, err), nil)
+		return explain(fmt.Errorf("SYS_kexec_file_load(kernel=%s, initrd=%s, flags=%#x) = %w", o.Kernel, o.Initrd, flags, err), nil, fileMeans)
 	}
 	return nil
 }

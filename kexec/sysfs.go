@@ -21,51 +21,62 @@ type System struct {
 // ReadSystem reads /proc/iomem, /proc/kallsyms and the kexec files in
 // sysfs under root.
 func ReadSystem(root string) (*System, error) {
+	s, _, err := readSystem(root)
+	if err != nil {
+		return nil, err
+	}
+	s.PageOffset, err = pageOffset(filepath.Join(root, "proc/kallsyms"))
+	return s, err
+}
+
+// readSystem reads what every architecture's crash load needs: the
+// memory map, each possible CPU's crash_notes and the VMCOREINFO note's
+// place. It returns /proc/iomem's entries too, for the arch's own ones.
+func readSystem(root string) (*System, []Resource, error) {
 	s := &System{}
 	f, err := os.Open(filepath.Join(root, "proc/iomem"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := ParseIOMem(f)
 	f.Close()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.Memory, err = MemoryFrom(res); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cpus, err := readList(filepath.Join(root, "sys/devices/system/cpu/possible"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, c := range cpus {
 		dir := filepath.Join(root, "sys/devices/system/cpu", fmt.Sprintf("cpu%d", c))
 		addr, err := readHex(filepath.Join(dir, "crash_notes"))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		size, err := readUint(filepath.Join(dir, "crash_notes_size"), 10)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.CPUNotes = append(s.CPUNotes, CoreNote{addr, size})
 	}
 	vi, err := os.ReadFile(filepath.Join(root, "sys/kernel/vmcoreinfo"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fs := strings.Fields(string(vi))
 	if len(fs) != 2 {
-		return nil, fmt.Errorf("/sys/kernel/vmcoreinfo %q: want ADDR SIZE", vi)
+		return nil, nil, fmt.Errorf("/sys/kernel/vmcoreinfo %q: want ADDR SIZE", vi)
 	}
 	a, err1 := strconv.ParseUint(strings.TrimPrefix(fs[0], "0x"), 16, 64)
 	n, err2 := strconv.ParseUint(strings.TrimPrefix(fs[1], "0x"), 16, 64)
 	if err1 != nil || err2 != nil {
-		return nil, fmt.Errorf("/sys/kernel/vmcoreinfo %q: want hex ADDR SIZE", vi)
+		return nil, nil, fmt.Errorf("/sys/kernel/vmcoreinfo %q: want hex ADDR SIZE", vi)
 	}
 	s.VMCOREINFO = CoreNote{a, n}
-	s.PageOffset, err = pageOffset(filepath.Join(root, "proc/kallsyms"))
-	return s, err
+	return s, res, nil
 }
 
 // pageOffset derives PAGE_OFFSET from _stext: the kernel text starts

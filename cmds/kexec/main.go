@@ -1,8 +1,14 @@
 // Command kexec loads a kernel to boot on crash (-p) or on demand (-l,
 // then -e), with kexec-tools' flags for what package kexec supports.
 //
-//	kexec -p KERNEL [--initrd=FILE] [--dtb=FILE] [--append=CMDLINE | --reuse-cmdline] [-d]
+//	kexec -p KERNEL [--initrd=FILE] [--dtb=FILE] [--append=CMDLINE | --reuse-cmdline] [-a | -s | -c] [-d]
 //	kexec -u [-p]
+//
+// -a (the default) loads with kexec_file_load and falls back to kexec_load
+// when the kernel cannot (no KEXEC_FILE, or no loader for the image); -s
+// uses kexec_file_load only, -c kexec_load only (ARM32 has only
+// kexec_load, x86_64 only kexec_file_load here). A load prints which
+// system call loaded the kernel and, after a fallback, why.
 package main
 
 import (
@@ -25,6 +31,27 @@ type opts struct {
 	panic, load, exec, unload, reuse, debug bool
 	typ, dtb, initrd, append                string
 	kernel                                  string
+	method                                  kexec.Method
+}
+
+// methodFlag sets o.method to m when given; a second, different one is
+// refused.
+type methodFlag struct {
+	o *opts
+	m kexec.Method
+}
+
+func (f methodFlag) IsBoolFlag() bool { return true }
+func (f methodFlag) String() string   { return "" }
+func (f methodFlag) Set(v string) error {
+	if v != "true" {
+		return fmt.Errorf("takes no value")
+	}
+	if f.o.method != "" && f.o.method != f.m {
+		return fmt.Errorf("only one of -a, -s and -c")
+	}
+	f.o.method = f.m
+	return nil
 }
 
 // parse accepts kexec-tools' long and short flags in any order around
@@ -56,6 +83,19 @@ func parse(args []string) (*opts, error) {
 		fs.StringVar(&o.append, n, "", "the new kernel's command line")
 	}
 	fs.BoolVar(&o.reuse, "reuse-cmdline", false, "start from this kernel's command line")
+	for _, m := range []struct {
+		names []string
+		m     kexec.Method
+		usage string
+	}{
+		{[]string{"a", "kexec-syscall-auto"}, kexec.MethodAuto, "kexec_file_load, then kexec_load if the kernel cannot (the default)"},
+		{[]string{"s", "kexec-file-syscall"}, kexec.MethodFile, "kexec_file_load only"},
+		{[]string{"c", "kexec-syscall"}, kexec.MethodLoad, "kexec_load only, with the segments built here"},
+	} {
+		for _, n := range m.names {
+			fs.Var(methodFlag{o, m.m}, n, m.usage)
+		}
+	}
 	for rest := args; len(rest) > 0; {
 		if err := fs.Parse(rest); err != nil {
 			return nil, err
@@ -97,9 +137,14 @@ func run(args []string) error {
 		}
 		cmdline = strings.TrimSpace(strings.TrimSpace(string(b)) + " " + cmdline)
 	}
-	lo := kexec.Options{Kernel: o.kernel, Initrd: o.initrd, DTB: o.dtb, Cmdline: cmdline, Crash: o.panic, Root: "/"}
+	lo := kexec.Options{Kernel: o.kernel, Initrd: o.initrd, DTB: o.dtb, Cmdline: cmdline, Crash: o.panic, Method: o.method, Root: "/"}
 	if o.debug {
 		lo.Debug = os.Stderr
 	}
-	return kexec.Load(lo)
+	loaded, err := kexec.Load(lo)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("kexec: %s\n", loaded)
+	return nil
 }
