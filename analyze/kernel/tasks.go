@@ -228,15 +228,22 @@ func (k *Kernel) taskCPU(addr uint64) int {
 }
 
 // mmPages reads mm->total_vm, the mm's rss_stat counters and the
-// task's own unsynced SPLIT_RSS_COUNTING deltas (task->rss_stat). The
-// counters are as of 6.1; 6.2 made them percpu_counters, which this does
-// not read.
+// task's own unsynced SPLIT_RSS_COUNTING deltas (task->rss_stat). Up to
+// 6.1 the counters are atomic_long_t in struct mm_rss_stat; 6.2 made them
+// an array of percpu_counters (and dropped SPLIT_RSS_COUNTING).
 func (k *Kernel) mmPages(t *Task) {
 	t.Total, _ = k.field(t.MM, "struct mm_struct", "total_vm")
 	for _, i := range []int{mmFilePages, mmAnonPages, mmShmemPages} {
 		v, err := k.field(t.MM, "struct mm_struct", fmt.Sprintf("rss_stat.count[%d].counter", i))
 		if err != nil {
-			break
+			off, perr := k.off("struct mm_struct", fmt.Sprintf("rss_stat[%d]", i))
+			if perr != nil {
+				break
+			}
+			if n, perr := k.percpuCounter(t.MM + uint64(off)); perr == nil {
+				t.rss[i] = n
+			}
+			continue
 		}
 		t.rss[i] = int64(int32(v))
 		if k.PtrSize == 8 {
@@ -246,6 +253,45 @@ func (k *Kernel) mmPages(t *Task) {
 			t.delta[i] = int64(int32(d))
 		}
 	}
+}
+
+// percpuCounter sums a struct percpu_counter as percpu_counter_sum()
+// does and crash reads 6.2+'s rss_stat: count plus each possible CPU's
+// s32 delta at counters + __per_cpu_offset[cpu] (count alone without SMP).
+func (k *Kernel) percpuCounter(addr uint64) (int64, error) {
+	c, err := k.field(addr, "struct percpu_counter", "count")
+	if err != nil {
+		return 0, err
+	}
+	sum := int64(c)
+	counters, err1 := k.field(addr, "struct percpu_counter", "counters")
+	offs, err2 := k.symbol("__per_cpu_offset")
+	if err1 != nil || err2 != nil {
+		return sum, nil
+	}
+	for cpu := 0; cpu < k.possibleCPUs(); cpu++ {
+		o, err := k.ReadPtr(offs + uint64(cpu*k.PtrSize))
+		if err != nil {
+			return sum, fmt.Errorf("__per_cpu_offset[%d]: %w", cpu, err)
+		}
+		v, err := k.ReadUint((counters+o)&k.mask(), 4)
+		if err != nil {
+			return sum, fmt.Errorf("percpu_counter %#x, CPU %d: %w", addr, cpu, err)
+		}
+		sum += int64(int32(v))
+	}
+	return sum, nil
+}
+
+// possibleCPUs is nr_cpu_ids, the CPUs that have per-CPU areas; the
+// dumped CPUs when the variable is unreadable.
+func (k *Kernel) possibleCPUs() int {
+	if a, err := k.symbol("nr_cpu_ids"); err == nil {
+		if n, err := k.ReadUint(a, 4); err == nil && n > 0 && n <= 8192 {
+			return int(n)
+		}
+	}
+	return len(k.CPUs)
 }
 
 // sumThreadRSS sets RSS of every task from its mm's counters plus the
