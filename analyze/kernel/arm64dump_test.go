@@ -1,0 +1,258 @@
+package kernel_test
+
+import (
+	"bufio"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kdumpkit/kdumpkit/analyze/kernel"
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
+)
+
+// arm64Dump is the arm64 board's sysrq dump (package testdump), or the
+// directory named by $KDUMPKIT_ARM64_DUMP (vmlinux, vmcore, console.log)
+// for a dump made outside the test cache.
+func arm64Dump(t *testing.T) (vmlinux, vmcore, console string) {
+	t.Helper()
+	if dir := os.Getenv("KDUMPKIT_ARM64_DUMP"); dir != "" {
+		if testing.Short() {
+			t.Skip("-short: no real dump")
+		}
+		return filepath.Join(dir, "vmlinux"), filepath.Join(dir, "vmcore"), filepath.Join(dir, "console.log")
+	}
+	d := testdump.RequireBoard(t, "arm64")
+	return d.Vmlinux, d.Vmcore, d.Console
+}
+
+func openArm64(t *testing.T, vmlinux, vmcore string) *kernel.Program {
+	t.Helper()
+	p, err := kernel.Open(vmlinux, vmcore, "", func(err error) { t.Logf("warning: %v", err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	if p.Kernel.Arch.Name() != "arm64" {
+		t.Fatalf("%s is %s, want an arm64 dump", vmcore, p.Kernel.Arch.Name())
+	}
+	return p
+}
+
+// frameNames is a backtrace as function names, each frame named at its
+// Lookup address (the call for callers, the pc for an interrupted frame).
+func frameNames(t *testing.T, p *kernel.Program, task kernel.Task) ([]string, error) {
+	bt, err := p.Kernel.Backtrace(task, p.Image.Unwind)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, f := range bt.Frames {
+		if s, _, err := p.Kernel.Syms.At(f.Lookup); err == nil {
+			names = append(names, s.Name)
+		} else {
+			names = append(names, fmt.Sprintf("%#x", f.PC))
+		}
+	}
+	return names, bt.Stop
+}
+
+//go:embed testdata/drgn_oracle.py
+var drgnOracle []byte
+
+// drgnView is what testdata/drgn_oracle.py prints.
+type drgnView struct {
+	Panic struct {
+		PID    int      `json:"pid"`
+		CPU    int      `json:"cpu"`
+		Frames []string `json:"frames"`
+	} `json:"panic"`
+	Tasks []struct {
+		PID    int             `json:"pid"`
+		Comm   string          `json:"comm"`
+		Frames json.RawMessage `json:"frames"` // names, or {"error": …}
+	} `json:"tasks"`
+}
+
+// TestArm64AgainstDrgn reads the arm64 dump with drgn 0.0.22 (Debian's
+// python3-drgn, which unwinds arm64 with the vmlinux's DWARF CFI) and
+// with us, and compares the panic task's backtrace, every other task's
+// backtrace, and ps's PIDs and comms. drgn's prog.crashed_thread() is
+// not used: on SMP it takes CPU 0's NT_PRSTATUS, not the panicking CPU's,
+// so the oracle takes per_cpu(runqueues, panic_cpu).curr, as we do.
+func TestArm64AgainstDrgn(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if out, err := exec.Command(python, "-c", "import drgn; print(drgn.__version__)").CombinedOutput(); err != nil {
+		t.Skipf("python3-drgn is not installed (apt-get install python3-drgn), so there is no oracle: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	vmlinux, vmcore, _ := arm64Dump(t)
+	script := filepath.Join(t.TempDir(), "drgn_oracle.py")
+	if err := os.WriteFile(script, drgnOracle, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(python, script, vmlinux, vmcore).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("drgn: %v\n%s", err, stderr)
+	}
+	var want drgnView
+	if err := json.Unmarshal(out, &want); err != nil {
+		t.Fatalf("drgn's output: %v\n%s", err, out)
+	}
+
+	p := openArm64(t, vmlinux, vmcore)
+	k := p.Kernel
+	pan, err := k.PanicTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pan.Task.PID != want.Panic.PID || pan.CPU != want.Panic.CPU {
+		t.Errorf("panic task: PID %d on CPU %d, drgn says PID %d on CPU %d", pan.Task.PID, pan.CPU, want.Panic.PID, want.Panic.CPU)
+	}
+	got, stop := frameNames(t, p, pan.Task)
+	if stop != nil || !slices.Equal(got, want.Panic.Frames) {
+		t.Errorf("panic task's backtrace (stop: %v):\n  ours %q\n  drgn %q", stop, got, want.Panic.Frames)
+	}
+	if len(got) < 10 {
+		t.Errorf("panic backtrace of %d frames: a sysrq crash from a write(2) has more", len(got))
+	}
+
+	// ps: drgn's for_each_task leaves out the idle tasks (PID 0), which
+	// are on no task list.
+	tasks, warns := k.Tasks()
+	for _, w := range warns {
+		t.Errorf("task walk: %v", w)
+	}
+	ours := map[int]kernel.Task{}
+	for _, tk := range tasks {
+		if tk.PID != 0 {
+			ours[tk.PID] = tk
+		}
+	}
+	if len(ours) != len(want.Tasks) {
+		t.Errorf("%d tasks besides the idle ones, drgn lists %d", len(ours), len(want.Tasks))
+	}
+	compared := 0
+	for _, w := range want.Tasks {
+		tk, ok := ours[w.PID]
+		if !ok {
+			t.Errorf("PID %d (%s): drgn lists it, ps does not", w.PID, w.Comm)
+			continue
+		}
+		if tk.Comm != w.Comm {
+			t.Errorf("PID %d: comm %q, drgn %q", w.PID, tk.Comm, w.Comm)
+		}
+		var names []string
+		if json.Unmarshal(w.Frames, &names) != nil {
+			t.Logf("PID %d: drgn could not unwind it: %s", w.PID, w.Frames)
+			continue
+		}
+		got, stop := frameNames(t, p, tk)
+		if stop != nil || !slices.Equal(got, names) {
+			t.Errorf("PID %d (%s) backtrace (stop: %v):\n  ours %q\n  drgn %q", w.PID, w.Comm, stop, got, names)
+		}
+		compared++
+	}
+	t.Logf("panic task PID %d: %d frames as drgn's; %d tasks' PIDs, comms and backtraces as drgn's", pan.Task.PID, len(got), compared)
+}
+
+// TestArm64BacktraceMatchesConsole compares the panic task's backtrace
+// with the "Call trace:" the crashing kernel printed (dump_stack in
+// panic), from panic down. Where the console names "F+0x0" — a return
+// address just past a call to a noreturn function (panic), which lands on
+// the next function's first instruction — we must name the function
+// before it, which made the call.
+func TestArm64BacktraceMatchesConsole(t *testing.T) {
+	vmlinux, vmcore, console := arm64Dump(t)
+	trace := consoleTrace(t, console)
+	i := slices.IndexFunc(trace, func(e traceEntry) bool { return e.fn == "panic" })
+	if i < 0 {
+		t.Fatalf("console trace %v has no panic frame", trace)
+	}
+	trace = trace[i:]
+	p := openArm64(t, vmlinux, vmcore)
+	pan, err := p.Kernel.PanicTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, stop := frameNames(t, p, pan.Task)
+	if stop != nil {
+		t.Errorf("walk stopped: %v", stop)
+	}
+	j := slices.Index(got, "panic")
+	if j < 0 {
+		t.Fatalf("our backtrace %q has no panic frame", got)
+	}
+	got = got[j:]
+	var want []string
+	for _, e := range trace {
+		name := e.fn
+		if e.off == 0 { // named after the function the call fell off the end of
+			addr, err := p.Kernel.Syms.Addr(e.fn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _, err := p.Kernel.Syms.At(addr - 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name = s.Name
+		}
+		want = append(want, name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("from panic down:\n  ours    %q\n  console %q", got, want)
+	}
+}
+
+type traceEntry struct {
+	fn  string
+	off uint64
+}
+
+// consoleTrace reads the first "Call trace:" of the console log: lines
+// "[ time]  function+0xoff/0xsize".
+func consoleTrace(t *testing.T, path string) []traceEntry {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line := regexp.MustCompile(`^\[[ 0-9.]+\]  ([\w.]+)\+0x([0-9a-f]+)/0x[0-9a-f]+`)
+	var out []traceEntry
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := strings.TrimRight(sc.Text(), "\r")
+		if strings.HasSuffix(l, "Call trace:") {
+			if out != nil {
+				break
+			}
+			in = true
+			continue
+		}
+		if !in {
+			continue
+		}
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			break
+		}
+		off, _ := strconv.ParseUint(m[2], 16, 64)
+		out = append(out, traceEntry{m[1], off})
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no Call trace", path)
+	}
+	return out
+}
