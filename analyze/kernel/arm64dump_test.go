@@ -74,6 +74,11 @@ type drgnView struct {
 		CPU    int      `json:"cpu"`
 		Frames []string `json:"frames"`
 	} `json:"panic"`
+	Active []struct {
+		CPU    int             `json:"cpu"`
+		PID    int             `json:"pid"`
+		Frames json.RawMessage `json:"frames"`
+	} `json:"active"`
 	Tasks []struct {
 		PID    int             `json:"pid"`
 		Comm   string          `json:"comm"`
@@ -83,8 +88,8 @@ type drgnView struct {
 
 // TestArm64AgainstDrgn reads the arm64 dump with drgn 0.0.22 (Debian's
 // python3-drgn, which unwinds arm64 with the vmlinux's DWARF CFI) and
-// with us, and compares the panic task's backtrace, every other task's
-// backtrace, and ps's PIDs and comms. drgn's prog.crashed_thread() is
+// with us, and compares the panic task's backtrace, each CPU's active
+// task's (bt -a), every other task's, and ps's PIDs and comms. drgn's prog.crashed_thread() is
 // not used: on SMP it takes CPU 0's NT_PRSTATUS, not the panicking CPU's,
 // so the oracle takes per_cpu(runqueues, panic_cpu).curr, as we do.
 func TestArm64AgainstDrgn(t *testing.T) {
@@ -127,6 +132,28 @@ func TestArm64AgainstDrgn(t *testing.T) {
 		t.Errorf("panic backtrace of %d frames: a sysrq crash from a write(2) has more", len(got))
 	}
 
+	// bt -a: the task each CPU ran, from its NT_PRSTATUS (the other
+	// CPU's holds the registers the crash-stop IPI interrupted).
+	act := k.ActiveTasks()
+	if len(act) != len(want.Active) {
+		t.Errorf("active tasks on %d CPUs, drgn finds %d", len(act), len(want.Active))
+	}
+	for _, w := range want.Active {
+		tk, err := k.TaskByAddr(act[w.CPU])
+		if err != nil || tk.PID != w.PID {
+			t.Errorf("CPU %d: task %+v, %v; drgn says PID %d", w.CPU, tk, err, w.PID)
+			continue
+		}
+		var names []string
+		if err := json.Unmarshal(w.Frames, &names); err != nil {
+			t.Errorf("CPU %d: drgn could not unwind PID %d: %s", w.CPU, w.PID, w.Frames)
+			continue
+		}
+		if got, stop := frameNames(t, p, tk); stop != nil || !slices.Equal(got, names) {
+			t.Errorf("bt -a, CPU %d (stop: %v):\n  ours %q\n  drgn %q", w.CPU, stop, got, names)
+		}
+	}
+
 	// ps: drgn's for_each_task leaves out the idle tasks (PID 0), which
 	// are on no task list.
 	tasks, warns := k.Tasks()
@@ -163,7 +190,8 @@ func TestArm64AgainstDrgn(t *testing.T) {
 		}
 		compared++
 	}
-	t.Logf("panic task PID %d: %d frames as drgn's; %d tasks' PIDs, comms and backtraces as drgn's", pan.Task.PID, len(got), compared)
+	t.Logf("panic task PID %d: %d frames as drgn's; bt -a on %d CPUs and %d tasks' PIDs, comms and backtraces as drgn's",
+		pan.Task.PID, len(got), len(want.Active), compared)
 }
 
 // TestArm64BacktraceMatchesConsole compares the panic task's backtrace

@@ -1,6 +1,7 @@
 # The drgn side of TestArm64AgainstDrgn: python3 drgn_oracle.py VMLINUX VMCORE
-# prints, as JSON, the panic task (PID, CPU, backtrace) and every task drgn's
-# for_each_task finds (PID, comm, backtrace). A backtrace is the function
+# prints, as JSON, the panic task (PID, CPU, backtrace), the task each online
+# CPU ran (bt -a), and every task drgn's for_each_task finds (PID, comm,
+# backtrace). A backtrace is the function
 # symbol of each physical frame (inlined frames left out, as bt shows them).
 #
 # The panic task is per_cpu(runqueues, panic_cpu).curr: drgn 0.0.22's
@@ -10,6 +11,7 @@ import json
 import sys
 
 import drgn
+from drgn.helpers.linux.cpumask import for_each_present_cpu
 from drgn.helpers.linux.percpu import per_cpu
 from drgn.helpers.linux.pid import for_each_task
 
@@ -38,6 +40,10 @@ cpu = prog["panic_cpu"].counter.value_()
 panic = per_cpu(prog["runqueues"], cpu).curr
 result = {
     "panic": {"pid": panic.pid.value_(), "cpu": cpu, "frames": frames(panic)},
+    "active": [
+        {"cpu": c, "pid": per_cpu(prog["runqueues"], c).curr.pid.value_(), "frames": frames(per_cpu(prog["runqueues"], c).curr)}
+        for c in for_each_present_cpu(prog)
+    ],
     "tasks": [
         {"pid": t.pid.value_(), "comm": t.comm.string_().decode(errors="replace"), "frames": frames(t)}
         for t in for_each_task(prog)
