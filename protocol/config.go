@@ -15,6 +15,14 @@ const (
 	ModeCapture = "capture" // in the capture kernel: save the vmcore, power off
 )
 
+// Kexec methods (kdumpkit.kexec=): the system call the init's kexec
+// loads the crash kernel with, as kexec-tools' -a, -s and -c choose it.
+const (
+	KexecAuto = "auto" // kexec_file_load, then kexec_load when the kernel cannot
+	KexecFile = "file" // kexec_file_load only
+	KexecLoad = "load" // kexec_load only, with the segments kdumpkit builds
+)
+
 // Config is the board's init settings: the /kdump/config file the rootfs
 // build writes from the board file, then kdumpkit.KEY=VALUE kernel
 // parameters over it.
@@ -25,6 +33,7 @@ type Config struct {
 	CrashKernel   string // path of the crash kernel image in the initramfs
 	CaptureInitrd string
 	CrashCmdline  string // capture kernel's command line
+	Kexec         string // KexecAuto, KexecFile or KexecLoad
 }
 
 // DefaultConfig is what the init uses when neither the file nor the
@@ -32,7 +41,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Mode: ModeNormal, Crash: "sysrq", Targets: "9p,disk",
 		CrashKernel: "/kdump/kernel", CaptureInitrd: "/kdump/capture.cpio.gz",
-		CrashCmdline: "console=ttyAMA0 maxcpus=1 reset_devices"}
+		CrashCmdline: "console=ttyAMA0 maxcpus=1 reset_devices", Kexec: KexecAuto}
 }
 
 // Apply reads KEY=VALUE lines (the /kdump/config file) onto c. A line it
@@ -110,8 +119,11 @@ func (c *Config) set(k, v string) error {
 	case "crash_cmdline":
 		err = cmdlinePart(v)
 		c.CrashCmdline = keep(c.CrashCmdline, v, err)
+	case "kexec":
+		err = oneOf(v, KexecAuto, KexecFile, KexecLoad)
+		c.Kexec = keep(c.Kexec, v, err)
 	default:
-		return fmt.Errorf("%s: unknown setting (mode, crash, targets, crash_kernel, capture_initrd, crash_cmdline)", k)
+		return fmt.Errorf("%s: unknown setting (mode, crash, targets, crash_kernel, capture_initrd, crash_cmdline, kexec)", k)
 	}
 	if err != nil {
 		return fmt.Errorf("%s=%q: %w", k, v, err)
@@ -224,10 +236,14 @@ func splitCmdline(s string) []string {
 }
 
 // File is the /kdump/config text for c's board settings (the capture
-// kernel's command line and the dump targets); source names the board
-// file in a comment.
+// kernel's command line, the dump targets and, when set, the kexec
+// method); source names the board file in a comment.
 func (c Config) File(source string) string {
-	return fmt.Sprintf("# from %s\ncrash_cmdline=%s\ntargets=%s\n", source, c.CrashCmdline, c.Targets)
+	s := fmt.Sprintf("# from %s\ncrash_cmdline=%s\ntargets=%s\n", source, c.CrashCmdline, c.Targets)
+	if c.Kexec != "" {
+		s += "kexec=" + c.Kexec + "\n"
+	}
+	return s
 }
 
 // CaptureCmdline is the capture kernel's command line: the board's, then
@@ -237,12 +253,15 @@ func (c Config) CaptureCmdline() string {
 }
 
 // TestParams are the kernel parameters of a kdump test boot: load, print
-// the ground truth and crash with crash (sysrq or an LKDTM type); targets,
-// when not empty, replace the board's.
-func TestParams(crash, targets string) string {
+// the ground truth and crash with crash (sysrq or an LKDTM type); targets
+// and kexec, when not empty, replace the board's.
+func TestParams(crash, targets, kexec string) string {
 	p := "kdumpkit.mode=" + ModeTest + " kdumpkit.crash=" + crash
 	if targets != "" {
 		p += " kdumpkit.targets=" + targets
+	}
+	if kexec != "" {
+		p += " kdumpkit.kexec=" + kexec
 	}
 	return p
 }

@@ -12,16 +12,17 @@ import (
 func TestConfigLayers(t *testing.T) {
 	c := DefaultConfig()
 	c.Apply([]byte("# board\ncrash_cmdline=console=ttyAMA0 maxcpus=1\ntargets=9p\n"))
-	c.ApplyCmdline(`console=ttyAMA0 kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.crash_cmdline="console=ttyS0 nr_cpus=1" quiet`)
-	if c.Mode != "test" || c.Crash != "BUG" || c.Targets != "9p" || c.CrashCmdline != "console=ttyS0 nr_cpus=1" {
+	c.ApplyCmdline(`console=ttyAMA0 kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.crash_cmdline="console=ttyS0 nr_cpus=1" kdumpkit.kexec=load quiet`)
+	if c.Mode != "test" || c.Crash != "BUG" || c.Targets != "9p" || c.CrashCmdline != "console=ttyS0 nr_cpus=1" || c.Kexec != "load" {
 		t.Errorf("%+v", c)
 	}
 }
 
 func TestConfigRefusesBadValues(t *testing.T) {
 	c := DefaultConfig()
-	errs := c.Apply([]byte("mode=test\nmode=reboot\ncrash_cmdline=console=ttyS0 foo=\"\ncrash_kernel=kernel\nbogus\nspeed=9\n"))
-	want := []string{`line 2: mode="reboot"`, `line 3: crash_cmdline=`, `line 4: crash_kernel="kernel"`, `line 5: "bogus" is not KEY=VALUE`, `line 6: speed: unknown setting`}
+	errs := c.Apply([]byte("mode=test\nmode=reboot\ncrash_cmdline=console=ttyS0 foo=\"\ncrash_kernel=kernel\nbogus\nspeed=9\nkexec=kexec_load\n"))
+	want := []string{`line 2: mode="reboot"`, `line 3: crash_cmdline=`, `line 4: crash_kernel="kernel"`, `line 5: "bogus" is not KEY=VALUE`, `line 6: speed: unknown setting`,
+		`line 7: kexec="kexec_load": want one of auto, file, load`}
 	checkErrs(t, errs, want)
 	errs = c.ApplyCmdline(`kdumpkit.targets="9p init=/bin/sh" kdumpkit.crash=BUG kdumpkit.crash="PANIC > /x" kdumpkit.capture_initrd=/kdump/../etc/x quiet`)
 	checkErrs(t, errs, []string{`kdumpkit.targets="9p init=/bin/sh"`, `kdumpkit.crash="PANIC > /x"`, `kdumpkit.capture_initrd=`})
@@ -54,6 +55,7 @@ func FuzzConfig(f *testing.F) {
 	f.Add("# board\ncrash_cmdline=console=ttyAMA0 maxcpus=1\ntargets=9p\n", `console=ttyAMA0 kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.crash_cmdline="console=ttyS0 nr_cpus=1" quiet`)
 	f.Add("targets=9p,disk:/dev/vda,dir:/mnt/x,http://tok@10.0.2.2:8123/\nmode=capture\n", `kdumpkit.targets="9p x=1" kdumpkit.mode=`)
 	f.Add("crash_kernel=/kdump/kernel\ncapture_initrd=/a/../b\n", `"kdumpkit.crash=PANIC" kdumpkit.crash="A"B" a"`)
+	f.Add("kexec=file\n", `kdumpkit.kexec=load kdumpkit.kexec=any`)
 	f.Fuzz(func(t *testing.T, file, cmdline string) {
 		words := splitCmdline(cmdline)
 		if again := splitCmdline(strings.Join(words, " ")); !slices.Equal(again, words) {
@@ -64,7 +66,7 @@ func FuzzConfig(f *testing.F) {
 		c.ApplyCmdline(cmdline)
 		def := DefaultConfig()
 		for _, fv := range [][3]string{{"mode", c.Mode, def.Mode}, {"crash", c.Crash, def.Crash}, {"targets", c.Targets, def.Targets},
-			{"crash_kernel", c.CrashKernel, def.CrashKernel}, {"capture_initrd", c.CaptureInitrd, def.CaptureInitrd}, {"crash_cmdline", c.CrashCmdline, def.CrashCmdline}} {
+			{"crash_kernel", c.CrashKernel, def.CrashKernel}, {"capture_initrd", c.CaptureInitrd, def.CaptureInitrd}, {"crash_cmdline", c.CrashCmdline, def.CrashCmdline}, {"kexec", c.Kexec, def.Kexec}} {
 			if fv[1] != fv[2] && !strings.Contains(file, fv[1]) && !strings.Contains(cmdline, fv[1]) {
 				t.Fatalf("%s = %q, neither its default nor in the input", fv[0], fv[1])
 			}
@@ -104,14 +106,17 @@ func inSets(t *testing.T, c Config) {
 			t.Fatalf("path %q", p)
 		}
 	}
+	if c.Kexec != "auto" && c.Kexec != "file" && c.Kexec != "load" {
+		t.Fatalf("kexec %q", c.Kexec)
+	}
 	if strings.Count(c.CrashCmdline, `"`)%2 != 0 {
 		t.Fatalf("crash_cmdline %q has an open quote", c.CrashCmdline)
 	}
 }
 
 func asFile(c Config) string {
-	return fmt.Sprintf("mode=%s\ncrash=%s\ntargets=%s\ncrash_kernel=%s\ncapture_initrd=%s\ncrash_cmdline=%s\n",
-		c.Mode, c.Crash, c.Targets, c.CrashKernel, c.CaptureInitrd, c.CrashCmdline)
+	return fmt.Sprintf("mode=%s\ncrash=%s\ntargets=%s\ncrash_kernel=%s\ncapture_initrd=%s\ncrash_cmdline=%s\nkexec=%s\n",
+		c.Mode, c.Crash, c.Targets, c.CrashKernel, c.CaptureInitrd, c.CrashCmdline, c.Kexec)
 }
 
 func asCmdline(c Config) string {
@@ -121,4 +126,21 @@ func asCmdline(c Config) string {
 		w = append(w, fmt.Sprintf(`kdumpkit.%s="%s"`, k, v))
 	}
 	return strings.Join(w, " ")
+}
+
+// TestFileCarriesKexec: the board's kexec method reaches /kdump/config
+// and reads back; a board that names none writes no line.
+func TestFileCarriesKexec(t *testing.T) {
+	c := Config{CrashCmdline: "console=ttyAMA0", Targets: "9p", Kexec: KexecLoad}
+	back := DefaultConfig()
+	if errs := back.Apply([]byte(c.File("boards/arm64.toml"))); len(errs) > 0 || back.Kexec != KexecLoad || back.Targets != "9p" {
+		t.Errorf("%+v (%v)", back, errs)
+	}
+	c.Kexec = ""
+	if strings.Contains(c.File("b.toml"), "kexec") {
+		t.Errorf("%q", c.File("b.toml"))
+	}
+	if got := TestParams("BUG", "", KexecLoad); got != "kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.kexec=load" {
+		t.Errorf("TestParams = %q", got)
+	}
 }

@@ -9,7 +9,8 @@ import (
 // Console markers: the target prints these lines on its console and the
 // host's watcher waits for them. They are a protocol: change both sides.
 const (
-	// MarkerReady follows a successful crash-kernel load: "KDUMPKIT: READY crash kernel loaded".
+	// MarkerReady follows a successful crash-kernel load and says how:
+	// "KDUMPKIT: READY crash kernel loaded with kexec_file_load (kdumpkit.kexec=auto)".
 	MarkerReady = "KDUMPKIT: READY"
 	// MarkerLoadFailed precedes the kexec error in words.
 	MarkerLoadFailed = "KDUMPKIT: LOAD FAILED"

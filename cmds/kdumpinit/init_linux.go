@@ -30,11 +30,12 @@ func run() error {
 		fmt.Println(protocol.MarkerPowerOff)
 		return unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 	}
-	if err := loadCrashKernel(c); err != nil {
+	how, err := loadCrashKernel(c)
+	if err != nil {
 		fmt.Printf("%s %v\n", protocol.MarkerLoadFailed, err)
 		return err
 	}
-	fmt.Printf("%s crash kernel loaded\n", protocol.MarkerReady)
+	fmt.Printf("%s crash kernel %s\n", protocol.MarkerReady, how)
 	if c.Mode != protocol.ModeTest {
 		shell()
 		return nil
@@ -43,7 +44,7 @@ func run() error {
 	fmt.Printf("%s %s\n", protocol.MarkerCrashing, c.Crash)
 	cmd := exec.Command(self(), "-trigger", c.Crash)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	// Only a crash that did not happen gets here.
 	return fmt.Errorf("the %s crash returned (%v): the kernel did not panic", c.Crash, err)
 }
@@ -75,22 +76,40 @@ func self() string {
 	return exe
 }
 
-// loadCrashKernel runs our kexec the way kexec-tools users know it.
-func loadCrashKernel(c protocol.Config) error {
+// kexecMethodFlags are kexec-tools' flags for each kdumpkit.kexec= value.
+var kexecMethodFlags = map[string]string{protocol.KexecAuto: "-a", protocol.KexecFile: "-s", protocol.KexecLoad: "-c"}
+
+// loadCrashKernel runs our kexec the way kexec-tools users know it and
+// returns how it loaded ("loaded with kexec_load …", kexec's own words).
+func loadCrashKernel(c protocol.Config) (string, error) {
 	args := []string{"-p", c.CrashKernel, "--initrd=" + c.CaptureInitrd,
-		"--append=" + c.CaptureCmdline()}
+		"--append=" + c.CaptureCmdline(), kexecMethodFlags[c.Kexec]}
 	if _, err := os.Stat("/sys/firmware/fdt"); err == nil {
 		args = append(args, "--dtb=/sys/firmware/fdt")
 	}
 	kexec := "/bbin/kexec"
 	out, err := exec.Command(kexec, args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%s %s: %v: %s", kexec, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("%s %s: %v: %s", kexec, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	if b, _ := os.ReadFile("/sys/kernel/kexec_crash_loaded"); strings.TrimSpace(string(b)) != "1" {
-		return errors.New("kexec returned but /sys/kernel/kexec_crash_loaded is not 1")
+		return "", errors.New("kexec returned but /sys/kernel/kexec_crash_loaded is not 1")
 	}
-	return nil
+	return howLoaded(string(out), c.Kexec), nil
+}
+
+// howLoaded picks kexec's "kexec: loaded with SYSCALL …" line out of its
+// output and says which setting chose it; other lines are printed.
+func howLoaded(out, method string) string {
+	how := "loaded"
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if rest, ok := strings.CutPrefix(l, "kexec: loaded with "); ok {
+			how = "loaded with " + rest
+		} else if l != "" {
+			fmt.Printf("kdumpinit: %s\n", l)
+		}
+	}
+	return how + " (kdumpkit.kexec=" + method + ")"
 }
 
 // printGroundTruth prints what the host checks the analyzer against:
