@@ -72,7 +72,11 @@ type Source struct {
 type Kdump struct {
 	// Targets are the dump targets, tried in order: "9p", "disk",
 	// "http://HOST:PORT/", "dir:/PATH".
-	Targets  []string `toml:"targets"`
+	Targets []string `toml:"targets"`
+	// Kexec is how the board's init loads the crash kernel: "auto"
+	// (kexec_file_load, then kexec_load when the kernel cannot; the
+	// default), "file" or "load".
+	Kexec    string   `toml:"kexec"`
 	Timeouts Timeouts `toml:"timeouts"`
 }
 

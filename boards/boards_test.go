@@ -92,6 +92,8 @@ func TestValidation(t *testing.T) {
 		{"unhashed tarball", minimal + "[[kernel.source]]\nkind = \"tarball\"\nurl = \"http://x/y.tar.xz\"\n",
 			[]string{"t.toml:18: kernel.source[1].url", "needs sha256 or checksums"}},
 		{"bad target", minimal + "[kdump]\ntargets = [\"floppy\"]\n", []string{`t.toml:17: kdump.targets[0]: "floppy"`}},
+		{"bad kexec", minimal + "[kdump]\nkexec = \"kexec_load\"\n", []string{`t.toml:17: kdump.kexec: "kexec_load": want auto, file or load`}},
+		{"kexec_file_load on ARM32", minimal + "[kdump]\nkexec = \"file\"\n", []string{`t.toml:17: kdump.kexec: "file": ARM32 has no kexec_file_load`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("t.toml", []byte(tc.text))
@@ -112,8 +114,8 @@ func TestMinimalDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.QEMU.Binary != "qemu-system-arm" || b.QEMU.SMP != 1 || b.Kdump.Timeouts.Boot == 0 {
-		t.Errorf("defaults not applied: %+v", b.QEMU)
+	if b.QEMU.Binary != "qemu-system-arm" || b.QEMU.SMP != 1 || b.Kdump.Timeouts.Boot == 0 || b.Kdump.Kexec != "auto" {
+		t.Errorf("defaults not applied: %+v %+v", b.QEMU, b.Kdump)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/kdumpkit/kdumpkit/internal/regularfile"
+	"github.com/kdumpkit/kdumpkit/protocol"
 )
 
 //go:embed *.toml fragments/*.config
@@ -205,6 +206,9 @@ func (b *Board) defaults() {
 	}
 	if len(b.Kdump.Targets) == 0 {
 		b.Kdump.Targets = []string{"9p", "disk"}
+	}
+	if b.Kdump.Kexec == "" {
+		b.Kdump.Kexec = protocol.KexecAuto
 	}
 	t := &b.Kdump.Timeouts
 	for _, d := range []struct {

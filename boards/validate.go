@@ -225,6 +225,14 @@ func (b *Board) checkKdump() error {
 			return fieldErr(fmt.Sprintf("kdump.targets[%d]", i), t, "want 9p, disk, dir:/PATH or http://HOST:PORT/ (no spaces or commas: the list goes on the kernel command line)")
 		}
 	}
+	switch k := b.Kdump.Kexec; {
+	case k != protocol.KexecAuto && k != protocol.KexecFile && k != protocol.KexecLoad:
+		return fieldErr("kdump.kexec", k, "want auto, file or load")
+	case k == protocol.KexecFile && b.Arch == "arm":
+		return fieldErr("kdump.kexec", k, "ARM32 has no kexec_file_load: want auto or load")
+	case k == protocol.KexecLoad && b.Arch == "x86_64":
+		return fieldErr("kdump.kexec", k, "kdumpkit builds kexec_load's segments for arm and arm64 only: want auto or file")
+	}
 	t := b.Kdump.Timeouts
 	for _, d := range []struct {
 		name string

@@ -26,7 +26,7 @@ func ForBoard(ctx context.Context, b *boards.Board, kernelImage, dir string, log
 	}
 	moduleDir = filepath.Dir(moduleDir)
 	config := filepath.Join(dir, "kdump.config")
-	text := protocol.Config{CrashCmdline: b.Kernel.CrashCmdline, Targets: strings.Join(b.Kdump.Targets, ",")}.File(b.Path)
+	text := protocol.Config{CrashCmdline: b.Kernel.CrashCmdline, Targets: strings.Join(b.Kdump.Targets, ","), Kexec: b.Kdump.Kexec}.File(b.Path)
 	if old, err := os.ReadFile(config); err != nil || string(old) != text {
 		if err := os.WriteFile(config, []byte(text), 0o644); err != nil {
 			return "", err
