@@ -22,6 +22,7 @@ import (
 	"github.com/kdumpkit/kdumpkit/kbuild"
 	"github.com/kdumpkit/kdumpkit/kernelsrc"
 	"github.com/kdumpkit/kdumpkit/pipeline"
+	"github.com/kdumpkit/kdumpkit/protocol"
 	"github.com/kdumpkit/kdumpkit/qemu"
 	"github.com/kdumpkit/kdumpkit/rootfs"
 	"github.com/kdumpkit/kdumpkit/toolchain"
@@ -210,19 +211,29 @@ func bootRun(gdb bool) *qemu.Run {
 type Kdump mg.Namespace
 
 // Test crashes the board with sysrq c, captures the vmcore and checks the analyzer against the console.
-func (Kdump) Test(ctx context.Context) error { return kdumpRun(ctx, "sysrq") }
+func (Kdump) Test(ctx context.Context) error { return kdumpRun(ctx, "sysrq", "") }
 
 // Crash does what kdump:test does with an LKDTM crash type: EXCEPTION, BUG, PANIC, WARNING, SOFTLOCKUP…
-func (Kdump) Crash(ctx context.Context, kind string) error { return kdumpRun(ctx, kind) }
+func (Kdump) Crash(ctx context.Context, kind string) error { return kdumpRun(ctx, kind, "") }
 
-func kdumpRun(ctx context.Context, crash string) error {
+// Kexec does what kdump:test does with the crash kernel loaded by METHOD: auto, file (kexec_file_load) or load (kexec_load).
+func (Kdump) Kexec(ctx context.Context, method string) error {
+	switch method {
+	case protocol.KexecAuto, protocol.KexecFile, protocol.KexecLoad:
+		return kdumpRun(ctx, "sysrq", method)
+	}
+	return fmt.Errorf("kdump:kexec %q: want auto, file or load", method)
+}
+
+// kdumpRun runs the test; kexec, when not empty, overrides the board's kexec method.
+func kdumpRun(ctx context.Context, crash, kexec string) error {
 	mg.CtxDeps(ctx, Rootfs.Build)
 	analyzer := filepath.Join(cacheDir(), "bin", "kdumpkit")
 	if err := sh.Run("go", "build", "-o", analyzer, "./cmd/kdumpkit"); err != nil {
 		return err
 	}
 	k := &pipeline.Kdump{Board: board(), Kernel: state.kernel.Image, DTB: state.kernel.DTB, Vmlinux: state.kernel.Vmlinux,
-		Initrd: state.initrd, Analyzer: analyzer, Crash: crash, DumpsDir: filepath.Join(buildDir(), "dumps"), Verbose: mg.Verbose(), Log: os.Stdout}
+		Initrd: state.initrd, Analyzer: analyzer, Crash: crash, Kexec: kexec, DumpsDir: filepath.Join(buildDir(), "dumps"), Verbose: mg.Verbose(), Log: os.Stdout}
 	res, err := k.Run(ctx)
 	if err != nil {
 		return err
