@@ -14,7 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
+	"github.com/kdumpkit/kdumpkit/analyze/unwind"
 	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
@@ -283,4 +285,117 @@ func consoleTrace(t *testing.T, path string) []traceEntry {
 		t.Fatalf("%s: no Call trace", path)
 	}
 	return out
+}
+
+// irqWalk is an unwind.Context for a walk that starts on a CPU's IRQ
+// stack: the kernel's memory and arch, the IRQ stack and the task stack.
+type irqWalk struct {
+	*kernel.Kernel
+	stacks []unwind.Stack
+}
+
+func (w irqWalk) DumpArch() arch.Arch    { return w.Kernel.Arch }
+func (w irqWalk) Stacks() []unwind.Stack { return w.stacks }
+
+// TestArm64ExceptionFrameOnIRQStack walks real frames across an IRQ: the
+// CPU the panic stopped took the crash-stop IPI in its idle loop, and
+// its NT_PRSTATUS holds the registers that IPI interrupted, which are the
+// pt_regs __irq_regs points to. Its IRQ stack still holds the handler's
+// frame records; from each record there whose chain reaches that pt_regs
+// — the IRQ stack to the task stack at call_on_irq_stack, then
+// el1h_64_irq's record inside the pt_regs — the walk must mark
+// el1h_64_irq as the exception frame with SP at the pt_regs, go on with
+// the pt_regs' registers and name the interrupted frame at its pc, then
+// agree frame by frame with bt of that CPU from its note.
+func TestArm64ExceptionFrameOnIRQStack(t *testing.T) {
+	vmlinux, vmcore, _ := arm64Dump(t)
+	p := openArm64(t, vmlinux, vmcore)
+	k := p.Kernel
+	pan, err := k.PanicTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cpu kernel.CPUState
+	for _, c := range k.CPUs {
+		if c.CPU != pan.CPU {
+			cpu = c
+		}
+	}
+	if cpu.Regs == nil {
+		t.Skip("a dump of one CPU: no CPU was stopped by the crash IPI")
+	}
+	regsVar, err := k.PerCPU("__irq_regs", cpu.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptRegs, err := k.ReadPtr(regsVar)
+	if err != nil || ptRegs == 0 {
+		t.Fatalf("__irq_regs of CPU %d: %#x, %v", cpu.CPU, ptRegs, err)
+	}
+	for i, r := range cpu.Regs {
+		if v, err := k.ReadUint(ptRegs+uint64(8*i), 8); err != nil || v != r {
+			t.Fatalf("CPU %d's note is not the pt_regs at %#x (register %d: %#x, note %#x, %v)", cpu.CPU, ptRegs, i, v, r, err)
+		}
+	}
+	task, err := k.TaskByAddr(k.ActiveTasks()[cpu.CPU])
+	if err != nil {
+		t.Fatal(err)
+	}
+	noteBT, stop := frameNames(t, p, task)
+	if stop != nil {
+		t.Fatalf("bt of CPU %d: %v", cpu.CPU, stop)
+	}
+	irqVar, err := k.PerCPU("irq_stack_ptr", cpu.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	irq, err := k.ReadPtr(irqVar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 16384 // IRQ_STACK_SIZE = THREAD_SIZE
+	stacks := []unwind.Stack{{Name: "IRQ", Low: irq, High: irq + size}, {Name: "task", Low: task.Stack, High: task.Stack + size}}
+	found := 0
+	for rec := irq; rec < irq+size-16; rec += 16 {
+		lr, err := k.ReadUint(rec+8, 8)
+		if err != nil || lr>>48 != 0xffff {
+			continue
+		}
+		fp, _ := k.ReadUint(rec, 8)
+		regs := make([]uint64, 34) // the function rec returns into, at its call
+		regs[29], regs[31], regs[32] = fp, rec+16, lr
+		frames, err := p.Image.Unwind.Walk(regs, true, irqWalk{k, stacks}, 64)
+		trap := slices.IndexFunc(frames, func(f unwind.Frame) bool { return f.Trap })
+		if !unwind.IsEnd(err) || trap < 0 || frames[trap].SP != ptRegs {
+			continue // a stale record, or one off this IRQ's chain
+		}
+		found++
+		var names []string
+		for _, f := range frames {
+			s, _, err := k.Syms.At(f.Lookup)
+			if err != nil {
+				t.Fatalf("record %#x: frame at %#x has no symbol", rec, f.PC)
+			}
+			names = append(names, s.Name)
+		}
+		if names[trap] != "el1h_64_irq" || !slices.Contains(names[:trap], "call_on_irq_stack") {
+			t.Errorf("record %#x: %q: want call_on_irq_stack before el1h_64_irq", rec, names)
+		}
+		if found == 1 && !slices.Contains(names[:trap], "gic_handle_irq") {
+			t.Errorf("deepest record %#x: %q: want the IRQ handler gic_handle_irq", rec, names)
+		}
+		next := frames[trap+1]
+		if next.PC != cpu.Regs[32] || next.Lookup != next.PC || !slices.Equal(next.Regs, cpu.Regs) {
+			t.Errorf("record %#x: interrupted frame pc %#x lookup %#x, want the note's pc %#x named at itself with the note's registers", rec, next.PC, next.Lookup, cpu.Regs[32])
+		}
+		if !slices.Equal(names[trap+1:], noteBT) {
+			t.Errorf("record %#x: after the exception %q, bt from the note %q", rec, names[trap+1:], noteBT)
+		}
+		if found == 1 {
+			t.Logf("CPU %d, from IRQ-stack record %#x: %q", cpu.CPU, rec, names)
+		}
+	}
+	if found == 0 {
+		t.Fatalf("no frame record on CPU %d's IRQ stack %#x leads to the pt_regs at %#x", cpu.CPU, irq, ptRegs)
+	}
 }
