@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"bufio"
+	"crypto/sha256"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -85,13 +86,18 @@ type drgnView struct {
 		PID    int             `json:"pid"`
 		Comm   string          `json:"comm"`
 		Frames json.RawMessage `json:"frames"` // names, or {"error": …}
+		// Stack is task->stack and StackSHA256 the sha256 of the
+		// THREAD_SIZE bytes there as drgn reads them.
+		Stack       uint64 `json:"stack"`
+		StackSHA256 string `json:"stack_sha256"`
 	} `json:"tasks"`
 }
 
 // TestArm64AgainstDrgn reads the arm64 dump with drgn 0.0.22 (Debian's
 // python3-drgn, which unwinds arm64 with the vmlinux's DWARF CFI) and
 // with us, and compares the panic task's backtrace, each CPU's active
-// task's (bt -a), every other task's, and ps's PIDs and comms. drgn's prog.crashed_thread() is
+// task's (bt -a), every other task's, ps's PIDs and comms, and the bytes
+// of every task's vmalloc'ed stack. drgn's prog.crashed_thread() is
 // not used: on SMP it takes CPU 0's NT_PRSTATUS, not the panicking CPU's,
 // so the oracle takes per_cpu(runqueues, panic_cpu).curr, as we do.
 func TestArm64AgainstDrgn(t *testing.T) {
@@ -104,7 +110,8 @@ func TestArm64AgainstDrgn(t *testing.T) {
 	if err := os.WriteFile(script, drgnOracle, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(python, script, vmlinux, vmcore).Output()
+	const threadSize = 16384 // arm64 THREAD_SIZE with 4K pages (6.12's DWARF has no union thread_union)
+	out, err := exec.Command(python, script, vmlinux, vmcore, strconv.Itoa(threadSize)).Output()
 	if err != nil {
 		var stderr []byte
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -180,6 +187,16 @@ func TestArm64AgainstDrgn(t *testing.T) {
 		}
 		if tk.Comm != w.Comm {
 			t.Errorf("PID %d: comm %q, drgn %q", w.PID, tk.Comm, w.Comm)
+		}
+		// Its stack, vmalloc'ed (VMAP_STACK): our page-table walk and
+		// drgn's must read the same bytes.
+		buf := make([]byte, threadSize)
+		if tk.Stack != w.Stack {
+			t.Errorf("PID %d: stack %#x, drgn %#x", w.PID, tk.Stack, w.Stack)
+		} else if err := k.Mem.ReadVirt(tk.Stack, buf); err != nil {
+			t.Errorf("PID %d: stack %#x: %v", w.PID, tk.Stack, err)
+		} else if sum := fmt.Sprintf("%x", sha256.Sum256(buf)); sum != w.StackSHA256 {
+			t.Errorf("PID %d: stack %#x reads sha256 %s, drgn %s", w.PID, tk.Stack, sum, w.StackSHA256)
 		}
 		var names []string
 		if json.Unmarshal(w.Frames, &names) != nil {
