@@ -42,11 +42,14 @@ SYNOPSIS
 
 DESCRIPTION
   Frames "#N [sp] function at pc", unwound with the ARM EHABI tables of the
-  vmlinux; return addresses are named at pc-4 so that a call to a noreturn
-  function shows its caller. Registers print where an exception frame is:
-  the CPU note for the running task, pt_regs at svc entries and at the
-  syscall entry. A sleeping task starts from the cpu_context __switch_to
-  saved, and bt says so: those are not the crash registers.
+  vmlinux (ARM32) or by frame records (arm64: [sp] is the frame record,
+  across the IRQ stack and the pt_regs of exceptions); return addresses
+  are named at pc-4 so that a call to a noreturn function shows its
+  caller, an interrupted pc at itself. Registers print where an exception
+  frame is: the CPU note for the running task, pt_regs at exception entries
+  (ARM svc, arm64 el1h_64_*) and at the syscall entry. A sleeping task
+  starts from the cpu_context __switch_to saved, and bt says so: those are
+  not the crash registers.
     -a  the active task on each CPU.
     -f  the stack words of each frame.`,
 		"set": `NAME
