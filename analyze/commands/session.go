@@ -47,6 +47,8 @@ type Session struct {
 	Warn io.Writer
 
 	current *kernel.Task
+	// printCount numbers p's answers, $1, $2..., as gdb's value history.
+	printCount int
 }
 
 type command struct {
@@ -66,7 +68,11 @@ func commandTable() map[string]command {
 		"sym":     {(*Session).sym, "sym ADDR|NAME, sym -q STRING"},
 		"rd":      {(*Session).rd, "rd ADDR [COUNT]"},
 		"help":    {(*Session).help, "this list"},
-		"p":       {(*Session).print, "p VARIABLE"},
+		"p":       {(*Session).print, "print a C expression: p init_task.comm, p (struct list_head *)ADDR, p runqueues:0"},
+		"px":      {(*Session).print, "p with integers in hex"},
+		"pd":      {(*Session).print, "p with integers in decimal"},
+		"eval":    {(*Session).eval, "eval [-b] EXPRESSION: hex, decimal, octal, binary"},
+		"ascii":   {(*Session).ascii, "ascii [HEX]...: a value's bytes as characters"},
 		"task":    {(*Session).task, "task [pid|task]: the task_struct"},
 		"foreach": {(*Session).foreach, "foreach bt [-f]: every task's backtrace"},
 		"q":       {func(*Session, io.Writer, []string) error { return ErrQuit }, "quit"},

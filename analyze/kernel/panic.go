@@ -22,6 +22,10 @@ func (k *Kernel) PerCPU(sym string, cpu int) (uint64, error) {
 	return (base + o) & k.mask(), nil
 }
 
+// Mask is the all-ones value of the kernel's word: addresses and longs
+// wrap there.
+func (k *Kernel) Mask() uint64 { return k.mask() }
+
 func (k *Kernel) mask() uint64 {
 	if k.PtrSize == 4 {
 		return 0xffffffff

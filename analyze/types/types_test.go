@@ -103,7 +103,7 @@ func TestFormatValue(t *testing.T) {
 	bits, _ := MemberOf(st, "bits")
 	data[bits.Offset] = 5 | 17<<3
 	out := FormatValue(st, data, binary.LittleEndian)
-	for _, want := range []string{"next = 0xdeadbeef,", `comm = "init", '\000' <repeats 12 times>,`, "a = 5,", "b = 17\n", "st = RUNNING,"} {
+	for _, want := range []string{"next = 0xdeadbeef,", `comm = "init", '\000' <repeats 11 times>,`, "a = 5,", "b = 17\n", "st = RUNNING,"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("value lacks %q:\n%s", want, out)
 		}

@@ -16,8 +16,24 @@ const maxArray = 256
 // indented two spaces per level, pointers in hex, char arrays as strings.
 // data shorter than the type prints what it covers and marks the rest.
 func FormatValue(t dwarf.Type, data []byte, bo binary.ByteOrder) string {
+	return Format(t, data, bo, Options{})
+}
+
+// Options change how Format prints, as gdb's print formats do.
+type Options struct {
+	// Radix is 16 for gdb's p/x (crash's px: integers in hex), 10 for
+	// p/d (pd: pointers in decimal too); 0 is print's default.
+	Radix int
+	// Symbol names a pointer's target, "init_task+1116", as gdb adds
+	// "<init_task+1116>" after a pointer into a symbol; nil or "" adds
+	// nothing.
+	Symbol func(addr uint64) string
+}
+
+// Format is FormatValue with print options.
+func Format(t dwarf.Type, data []byte, bo binary.ByteOrder, o Options) string {
 	var b strings.Builder
-	p := printer{b: &b, bo: bo}
+	p := printer{b: &b, bo: bo, o: o}
 	p.value(t, data, 0)
 	return b.String()
 }
@@ -25,6 +41,37 @@ func FormatValue(t dwarf.Type, data []byte, bo binary.ByteOrder) string {
 type printer struct {
 	b  *strings.Builder
 	bo binary.ByteOrder
+	o  Options
+}
+
+// integer prints an integer in the radix asked for.
+func (p *printer) integer(v uint64, signed int64, isSigned bool, size int64) {
+	switch {
+	case p.o.Radix == 16:
+		if size > 0 && size < 8 {
+			v &= 1<<(8*uint(size)) - 1
+		}
+		fmt.Fprintf(p.b, "%#x", v)
+	case isSigned:
+		fmt.Fprintf(p.b, "%d", signed)
+	default:
+		fmt.Fprintf(p.b, "%d", v)
+	}
+}
+
+// pointer prints a pointer value, with its symbol when Options.Symbol
+// names one.
+func (p *printer) pointer(v uint64) {
+	if p.o.Radix == 10 {
+		fmt.Fprintf(p.b, "%d", v)
+		return
+	}
+	fmt.Fprintf(p.b, "%#x", v)
+	if p.o.Symbol != nil && v != 0 {
+		if name := p.o.Symbol(v); name != "" {
+			fmt.Fprintf(p.b, " <%s>", name)
+		}
+	}
 }
 
 func (p *printer) value(t dwarf.Type, data []byte, depth int) {
@@ -40,7 +87,7 @@ func (p *printer) value(t dwarf.Type, data []byte, depth int) {
 	case *dwarf.ArrayType:
 		p.arrayValue(x, data, depth)
 	case *dwarf.PtrType:
-		fmt.Fprintf(p.b, "%#x", p.uint(data, size))
+		p.pointer(p.uint(data, size))
 	case *dwarf.EnumType:
 		v := p.int(data, size)
 		for _, e := range x.Val {
@@ -53,9 +100,9 @@ func (p *printer) value(t dwarf.Type, data []byte, depth int) {
 	case *dwarf.BoolType:
 		fmt.Fprintf(p.b, "%t", p.uint(data, size) != 0)
 	case *dwarf.IntType, *dwarf.CharType:
-		fmt.Fprintf(p.b, "%d", p.int(data, size))
+		p.integer(p.uint(data, size), p.int(data, size), true, size)
 	case *dwarf.UintType, *dwarf.UcharType:
-		fmt.Fprintf(p.b, "%d", p.uint(data, size))
+		p.integer(p.uint(data, size), 0, false, size)
 	case *dwarf.FuncType:
 		p.b.WriteString("{...}")
 	default:
@@ -73,7 +120,7 @@ func (p *printer) structValue(x *dwarf.StructType, data []byte, depth int) {
 		}
 		fdata := data[min(int(f.ByteOffset), len(data)):]
 		if f.BitSize > 0 {
-			fmt.Fprintf(p.b, "%d", bitfield(fdata, f, p.bo))
+			p.integer(bitfield(fdata, f, p.bo), int64(bitfield(fdata, f, p.bo)), false, 8)
 		} else {
 			p.value(f.Type, fdata, depth+1)
 		}
@@ -95,7 +142,7 @@ func (p *printer) arrayValue(x *dwarf.ArrayType, data []byte, depth int) {
 	}
 	switch elem.(type) {
 	case *dwarf.CharType, *dwarf.UcharType:
-		if es == 1 {
+		if es == 1 && p.o.Radix == 0 {
 			p.b.WriteString(cString(data[:n]))
 			return
 		}
@@ -114,19 +161,26 @@ func (p *printer) arrayValue(x *dwarf.ArrayType, data []byte, depth int) {
 }
 
 // cString prints a char array as gdb does: the text up to the trailing
-// NULs, then the NUL run as a repeat count.
+// NULs, then the NUL run, less the last NUL (gdb takes a final NUL for
+// the string's own terminator and does not print it), inline when it is
+// short and as a repeat count past gdb's repeat threshold of 10.
 func cString(b []byte) string {
 	end := len(b)
 	for end > 0 && b[end-1] == 0 {
 		end--
 	}
 	q := strconv.Quote(string(b[:end]))
-	switch pad := len(b) - end; {
+	pad := len(b) - end
+	if pad > 0 {
+		pad-- // the terminator
+	}
+	const threshold = 10
+	switch {
 	case pad == 0:
 		return q
-	case end == 0:
+	case end == 0 && pad > threshold:
 		return fmt.Sprintf("'\\000' <repeats %d times>", pad)
-	case pad <= 8:
+	case pad <= threshold:
 		return q[:len(q)-1] + strings.Repeat("\\000", pad) + `"`
 	default:
 		return fmt.Sprintf("%s, '\\000' <repeats %d times>", q, pad)

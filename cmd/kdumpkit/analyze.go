@@ -46,7 +46,8 @@ func runAnalyze(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) er
 	}
 	if *cmds != "" {
 		if err := s.Exec(*cmds, stdout, stderr); err != nil && !errors.Is(err, commands.ErrQuit) {
-			return err
+			// Exec printed it already: fail the run without a second line.
+			return reported{err}
 		}
 	}
 	if batch {
@@ -59,6 +60,12 @@ func runAnalyze(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) er
 	fmt.Fprintln(stdout)
 	return s.Prompt(stdin, stdout, stderr, historyPath())
 }
+
+// reported is an error already printed to the user; run exits 1 on it
+// without printing it again.
+type reported struct{ error }
+
+func (r reported) Unwrap() error { return r.error }
 
 // cacheDir is $XDG_CACHE_HOME/kdumpkit (default ~/.cache/kdumpkit), where
 // the DWARF name index and the prompt history are kept.

@@ -85,3 +85,18 @@ func TestAnalyzeWithoutVmlinux(t *testing.T) {
 		t.Errorf("without vmlinux:\n%s", out.String())
 	}
 }
+
+// TestAnalyzeOneErrorLine: a failing command's error is printed once, by
+// the command loop, not a second time by main.
+func TestAnalyzeOneErrorLine(t *testing.T) {
+	vmlinux, vmcore := reference(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	var out, errw bytes.Buffer
+	code := run([]string{"analyze", "-c", "nosuchcommand", vmlinux, vmcore}, io.NopCloser(strings.NewReader("")), &out, &errw)
+	if code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	if n := strings.Count(errw.String(), "nosuchcommand"); n != 1 {
+		t.Errorf("the error is printed %d times:\n%s", n, errw.String())
+	}
+}

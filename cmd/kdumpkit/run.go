@@ -37,6 +37,9 @@ func run(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		if _, ok := err.(reported); ok {
+			return 1
+		}
 		fmt.Fprintf(stderr, "kdumpkit %s: %v\n", args[0], err)
 		return 1
 	}
