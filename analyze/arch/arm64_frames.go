@@ -129,6 +129,12 @@ func (arm64) CPUStacks() []CPUStack {
 	}
 }
 
+// CrashStopFunc: ipi_cpu_crash_stop (arch/arm64/kernel/smp.c) passes
+// get_irq_regs() — the interrupted registers — to crash_save_cpu, on the
+// IRQ stack, and then parks or powers off the CPU, so crash_save_cpu's
+// frame stays there (crash's arm64 bt starts a stopped CPU from it too).
+func (arm64) CrashStopFunc() string { return "crash_save_cpu" }
+
 // ShowRegs prints a pt_regs as crash's arm64 bt prints an exception
 // frame (arm64_print_exception_frame): pc, lr (PAC stripped) and their
 // symbols, sp and pstate, then x29 down to x0 three a line. An exception

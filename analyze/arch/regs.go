@@ -69,6 +69,14 @@ type CPUStack struct {
 	Size uint64
 }
 
+// CrashStop is optional in Frames: an arch whose crash-stop IPI saves,
+// as a stopped CPU's NT_PRSTATUS, the registers the IPI interrupted
+// rather than its own (arm64), names the function that saved them; its
+// frame, still on the CPU's IRQ stack, starts that CPU's backtrace.
+type CrashStop interface {
+	CrashStopFunc() string
+}
+
 // TypeLayout is what an Arch may learn from the vmlinux's DWARF (a
 // *types.Types): a type's size and a member path's offset.
 type TypeLayout interface {

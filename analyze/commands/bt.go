@@ -192,8 +192,11 @@ func (s *Session) btTargets(all bool, sel []string) ([]kernel.Task, error) {
 // registers (nil leaves them out).
 func writeBT(w io.Writer, b BT, show func([]uint64) []string) {
 	fmt.Fprintln(w, taskHeader(kernel.Task{PID: b.PID, Addr: uint64(b.Task), CPU: b.CPU, Comm: b.Command}))
-	if b.Start == "cpu_context" {
+	switch b.Start {
+	case "cpu_context":
 		fmt.Fprintln(w, "    (registers from the task's saved cpu_context: not the crash registers)")
+	case "IRQ stack":
+		fmt.Fprintln(w, "    (stopped by the crash IPI: its frames from the IRQ stack; the CPU's note is the exception frame)")
 	}
 	digits := 2 * max(b.wordSize, 4)
 	for _, f := range b.Frames {

@@ -141,8 +141,10 @@ func TestArm64AgainstDrgn(t *testing.T) {
 		t.Errorf("panic backtrace of %d frames: a sysrq crash from a write(2) has more", len(got))
 	}
 
-	// bt -a: the task each CPU ran, from its NT_PRSTATUS (the other
-	// CPU's holds the registers the crash-stop IPI interrupted).
+	// bt -a: the task each CPU ran, from its NT_PRSTATUS. The other
+	// CPU's note holds the registers the crash-stop IPI interrupted,
+	// where drgn starts; we start at crash_save_cpu on its IRQ stack, as
+	// crash does, and must agree with drgn from the exception frame on.
 	act := k.ActiveTasks()
 	if len(act) != len(want.Active) {
 		t.Errorf("active tasks on %d CPUs, drgn finds %d", len(act), len(want.Active))
@@ -158,7 +160,17 @@ func TestArm64AgainstDrgn(t *testing.T) {
 			t.Errorf("CPU %d: drgn could not unwind PID %d: %s", w.CPU, w.PID, w.Frames)
 			continue
 		}
-		if got, stop := frameNames(t, p, tk); stop != nil || !slices.Equal(got, names) {
+		got, stop := frameNames(t, p, tk)
+		if w.CPU != pan.CPU {
+			bt, err := k.Backtrace(tk, p.Image.Unwind)
+			trap := slices.IndexFunc(bt.Frames, func(f unwind.Frame) bool { return f.Trap })
+			if err != nil || bt.Start != "IRQ stack" || trap < 0 || got[0] != "crash_save_cpu" {
+				t.Errorf("bt -a, CPU %d: starts from %q at %q (exception frame %d, %v); want crash_save_cpu on the IRQ stack", w.CPU, bt.Start, got, trap, err)
+				continue
+			}
+			got = got[trap+1:]
+		}
+		if stop != nil || !slices.Equal(got, names) {
 			t.Errorf("bt -a, CPU %d (stop: %v):\n  ours %q\n  drgn %q", w.CPU, stop, got, names)
 		}
 	}
@@ -323,7 +335,7 @@ func (w irqWalk) Stacks() []unwind.Stack { return w.stacks }
 // el1h_64_irq's record inside the pt_regs — the walk must mark
 // el1h_64_irq as the exception frame with SP at the pt_regs, go on with
 // the pt_regs' registers and name the interrupted frame at its pc, then
-// agree frame by frame with bt of that CPU from its note.
+// agree frame by frame with bt of that CPU after its exception frame.
 func TestArm64ExceptionFrameOnIRQStack(t *testing.T) {
 	vmlinux, vmcore, _ := arm64Dump(t)
 	p := openArm64(t, vmlinux, vmcore)
@@ -358,10 +370,18 @@ func TestArm64ExceptionFrameOnIRQStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noteBT, stop := frameNames(t, p, task)
-	if stop != nil {
-		t.Fatalf("bt of CPU %d: %v", cpu.CPU, stop)
+	// bt of that CPU, after its exception frame: the frames the note's
+	// registers unwind to.
+	btNames, stop := frameNames(t, p, task)
+	bt, err := k.Backtrace(task, p.Image.Unwind)
+	if stop != nil || err != nil {
+		t.Fatalf("bt of CPU %d: %v, %v", cpu.CPU, stop, err)
 	}
+	btTrap := slices.IndexFunc(bt.Frames, func(f unwind.Frame) bool { return f.Trap })
+	if btTrap < 0 {
+		t.Fatalf("bt of CPU %d has no exception frame: %q", cpu.CPU, btNames)
+	}
+	noteBT := btNames[btTrap+1:]
 	irqVar, err := k.PerCPU("irq_stack_ptr", cpu.CPU)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kdumpkit/kdumpkit/analyze/arch"
 	"github.com/kdumpkit/kdumpkit/analyze/unwind"
@@ -16,7 +17,11 @@ type Backtrace struct {
 	Task   Task
 	Frames []unwind.Frame
 	// Start says where the first registers came from: "NT_PRSTATUS" for a
-	// task running on a dumped CPU, "cpu_context" for a sleeping one.
+	// task running on a dumped CPU, "cpu_context" for a sleeping one,
+	// "IRQ stack" for a CPU the crash stopped whose note holds the
+	// registers the stop IPI interrupted (arch.CrashStop): the walk
+	// starts at the IPI handler's frames and passes through those
+	// registers at the exception frame.
 	Start string
 	// Saved are register sets to show after a frame, by frame index, each
 	// RegisterSet.Shown long: the crash registers after frame 0, a pt_regs
@@ -91,13 +96,63 @@ func (k *Kernel) Backtrace(t Task, u unwind.Unwinder) (Backtrace, error) {
 	bt.Start = start
 	// From cpu_context, pc is a return address into __schedule: name it
 	// at its call site like any caller frame.
-	frames, err := u.Walk(regs, start == "cpu_context", k.walkContext(t, start == "NT_PRSTATUS"), MaxFrames)
+	ctx := k.walkContext(t, start == "NT_PRSTATUS")
+	frames, err := u.Walk(regs, start == "cpu_context", ctx, MaxFrames)
+	if start == "NT_PRSTATUS" {
+		if f, ferr, ok := k.crashStopWalk(t, regs, u, ctx); ok {
+			frames, err, bt.Start = f, ferr, "IRQ stack"
+		}
+	}
 	bt.Frames = frames
 	if !unwind.IsEnd(err) {
 		bt.Stop = err
 	}
 	k.savedRegs(&bt, errors.Is(err, unwind.ErrCantUnwind))
 	return bt, nil
+}
+
+// crashStopWalk finds, for a task running on a CPU the crash stopped,
+// the frame of the function that saved its note (arch.CrashStop) on that
+// CPU's per-CPU stacks, and walks from there. The walk counts only if it
+// passes an exception frame whose pt_regs are the note's registers, so a
+// stale frame of that function cannot start it.
+func (k *Kernel) crashStopWalk(t Task, note []uint64, u unwind.Unwinder, ctx taskWalk) ([]unwind.Frame, error, bool) {
+	fr, set, err := k.frames()
+	cs, ok := fr.(arch.CrashStop)
+	if err != nil || !ok || k.Syms == nil {
+		return nil, nil, false
+	}
+	st, ok := k.CPUOf(t)
+	if cpu, err := k.PanicCPU(); !ok || err != nil || cpu == st.CPU {
+		return nil, nil, false // the panic CPU saved its own registers
+	}
+	fn, ptr := cs.CrashStopFunc(), k.PtrSize
+	for _, s := range ctx.stacks {
+		if s.Name == "task" || s.High-s.Low > 1<<20 {
+			continue
+		}
+		stack := make([]byte, s.High-s.Low)
+		if err := k.Mem.ReadVirt(s.Low, stack); err != nil {
+			continue
+		}
+		for off := 0; off+2*ptr <= len(stack); off += ptr {
+			ret := arch.Word(stack[off+ptr:], ptr, k.Order)
+			if sym, _, err := k.Syms.At(fr.CallSite(ret)); err != nil || sym.Name != fn {
+				continue
+			}
+			rec, fp := s.Low+uint64(off), arch.Word(stack[off:], ptr, k.Order)
+			// The record of a callee of fn: {fn's record, return into fn}.
+			regs := make([]uint64, len(set.Names))
+			regs[set.FP], regs[set.SP], regs[set.PC] = fp, rec+uint64(2*ptr), ret
+			frames, err := u.Walk(regs, true, ctx, MaxFrames)
+			for i, f := range frames {
+				if f.Trap && i+1 < len(frames) && slices.Equal(frames[i+1].Regs[:set.Shown], note[:set.Shown]) {
+					return frames, err, true
+				}
+			}
+		}
+	}
+	return nil, nil, false
 }
 
 // taskWalk is what a walk of one task reads (unwind.Context): the
