@@ -398,6 +398,9 @@ func TestARM64Frames(t *testing.T) {
 	if r := a.WithLayout(bad).(ExceptionRecords).PtRegsRecord(); r.Size != 336 {
 		t.Errorf("a pt_regs too small for the registers was taken: %+v", r)
 	}
+	if a.CrashStopFunc() != "crash_save_cpu" {
+		t.Errorf("CrashStopFunc = %q", a.CrashStopFunc())
+	}
 	for fn, want := range map[string]bool{"el1h_64_irq": true, "el1h_64_sync": true, "el0t_64_sync": true, "el0t_32_irq": true, "el1h_64_irq_handler": false, "el1_interrupt": false} {
 		if a.ExceptionFrame(fn) != want {
 			t.Errorf("ExceptionFrame(%s) = %v", fn, !want)

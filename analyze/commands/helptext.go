@@ -49,7 +49,8 @@ DESCRIPTION
   frame is: the CPU note for the running task, pt_regs at exception entries
   (ARM svc, arm64 el1h_64_*) and at the syscall entry. A sleeping task
   starts from the cpu_context __switch_to saved, and bt says so: those are
-  not the crash registers.
+  not the crash registers. On arm64 a CPU the crash stopped starts at
+  crash_save_cpu on its IRQ stack; its note is the exception frame below.
     -a  the active task on each CPU.
     -f  the stack words of each frame.`,
 		"set": `NAME
