@@ -207,45 +207,6 @@ func (s *Session) sym(w io.Writer, args []string) error {
 	return nil
 }
 
-// rd ADDR [COUNT]: words in hex with their ASCII, like crash's rd.
-func (s *Session) rd(w io.Writer, args []string) error {
-	if len(args) < 2 || len(args) > 3 {
-		return fmt.Errorf("rd ADDR|SYMBOL [COUNT]: %w", ErrUsage)
-	}
-	addr, err := s.parseAddr(args[1])
-	if err != nil {
-		return err
-	}
-	count := 1
-	if len(args) == 3 {
-		if count, err = strconv.Atoi(args[2]); err != nil || count <= 0 || count > 1<<16 {
-			return fmt.Errorf("rd: bad count %q: %w", args[2], ErrUsage)
-		}
-	}
-	ws := s.Kernel.PtrSize
-	buf := make([]byte, count*ws)
-	if err := s.Kernel.Mem.ReadVirt(addr, buf); err != nil {
-		return fmt.Errorf("rd: %w", err)
-	}
-	per := 16 / ws
-	for i := 0; i < count; i += per {
-		fmt.Fprintf(w, "%08x: ", addr+uint64(i*ws))
-		line := buf[i*ws : min((i+per)*ws, len(buf))]
-		for j := 0; j < len(line); j += ws {
-			fmt.Fprintf(w, " %0*x", 2*ws, types.Uint(line[j:j+ws], int64(ws), s.Kernel.Order))
-		}
-		fmt.Fprint(w, "   ")
-		for _, c := range line {
-			if c < 0x20 || c > 0x7e {
-				c = '.'
-			}
-			fmt.Fprintf(w, "%c", c)
-		}
-		fmt.Fprintln(w)
-	}
-	return nil
-}
-
 // parseAddr takes hex (with or without 0x, as crash does) or a symbol name.
 func (s *Session) parseAddr(arg string) (uint64, error) {
 	if a, err := strconv.ParseUint(strings.TrimPrefix(arg, "0x"), 16, 64); err == nil {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,29 +26,32 @@ func TestPrintExpressions(t *testing.T) {
 	if want := `linux_banner = $1 = "` + strings.TrimSpace(string(banner)) + `\n"` + "\n"; out != want {
 		t.Errorf("p linux_banner = %q\nwant %q", out, want)
 	}
-	for cmd, want := range map[string]string{
-		"p init_task.comm":                 `$2 = "swapper/0\000\000\000\000\000\000"` + "\n",
-		"p &init_task":                     "$3 = (struct task_struct *) 0x80d08040 <init_task>\n",
-		"p init_task.pid":                  "$4 = 0\n",
-		"p init_task.comm[1]":              "$5 = 119 'w'\n",
-		"px init_task.pid":                 "$6 = 0x0\n",
-		"p (struct list_head *)0x80d0849c": "$7 = (struct list_head *) 0x80d0849c <init_task+1116>\n",
-		"p sizeof(struct list_head)":       "$8 = 8\n",
-		"p &init_task.tasks == 0x80d0849c": "$9 = 1\n",
+	initTask, err := s.Kernel.Syms.Addr("init_task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasksOff, err := s.Kernel.Types.Offset("struct task_struct", "tasks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := initTask + uint64(tasksOff)
+	for i, c := range []struct{ cmd, want string }{
+		{"p init_task.comm", `"swapper/0\000\000\000\000\000\000"`},
+		{"p &init_task", fmt.Sprintf("(struct task_struct *) %#x <init_task>", initTask)},
+		{"p init_task.pid", "0"},
+		{"p init_task.comm[1]", "119 'w'"},
+		{"px init_task.pid", "0x0"},
+		{fmt.Sprintf("p (struct list_head *)%#x", tasks), fmt.Sprintf("(struct list_head *) %#x <init_task+%d>", tasks, tasksOff)},
+		{"p sizeof(struct list_head)", "8"},
+		{fmt.Sprintf("p &init_task.tasks == %#x", tasks), "1"},
 	} {
-		if !strings.HasPrefix(want, "$") {
-			continue
-		}
-		// Each answer takes the next history number: run alone in a
-		// fresh numbering so the map's order does not matter.
-		n := want[1:strings.Index(want, " ")]
-		s.printCount = atoi(t, n) - 1
-		if got := run(t, s, cmd); got != want {
-			t.Errorf("%s = %q, want %q", cmd, got, want)
+		want := fmt.Sprintf("$%d = %s\n", i+2, c.want)
+		if got := run(t, s, c.cmd); got != want {
+			t.Errorf("%s = %q, want %q", c.cmd, got, want)
 		}
 	}
 	out = run(t, s, "p *init_task.tasks.next")
-	if !regexp.MustCompile(`^\$\d+ = \{\n  next = 0x[0-9a-f]+,( <[^>]+>)?\n  prev = 0x80d0849c <init_task\+1116>\n\}\n$`).MatchString(out) {
+	if !regexp.MustCompile(`^\$\d+ = \{\n  next = 0x[0-9a-f]+,( <[^>]+>)?\n  prev = ` + fmt.Sprintf("%#x <init_task\\+%d>", tasks, tasksOff) + `\n\}\n$`).MatchString(out) {
 		t.Errorf("p *init_task.tasks.next:\n%s", out)
 	}
 	out = run(t, s, "p runqueues:0")
@@ -68,17 +72,6 @@ func TestPrintExpressions(t *testing.T) {
 	}
 }
 
-func atoi(t *testing.T, s string) int {
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			t.Fatalf("not a number: %q", s)
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
 // TestEvalAndASCII: eval's four radixes and -b, ascii's byte order, as
 // crash prints them.
 func TestEvalAndASCII(t *testing.T) {
@@ -93,7 +86,11 @@ func TestEvalAndASCII(t *testing.T) {
 	if got := run(t, s, "eval -1"); !strings.Contains(got, "decimal: 4294967295  (-1)\n") {
 		t.Errorf("eval -1 on a 32-bit kernel:\n%s", got)
 	}
-	if got := run(t, s, "eval (unsigned long)&init_task.tasks - (unsigned long)&init_task"); !strings.Contains(got, "decimal: 1116  \n") {
+	off, err := s.Kernel.Types.Offset("struct task_struct", "tasks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run(t, s, "eval (unsigned long)&init_task.tasks - (unsigned long)&init_task"); !strings.Contains(got, fmt.Sprintf("decimal: %d  \n", off)) {
 		t.Errorf("eval of a member offset:\n%s", got)
 	}
 	if got := run(t, s, "ascii 4142434400"); got != "0000004142434400: <NUL>DCBA<NUL><NUL><NUL>\n" {

@@ -83,6 +83,10 @@ func (k *Kernel) ReadUint(addr uint64, size int) (uint64, error) {
 	return types.Uint(buf[:size], int64(size), k.Order), nil
 }
 
+// Uint decodes an integer of size bytes (1, 2, 4 or 8) in the dump's
+// byte order.
+func (k *Kernel) Uint(b []byte, size int) uint64 { return types.Uint(b, int64(size), k.Order) }
+
 // ReadPtr reads a pointer-sized value at addr.
 func (k *Kernel) ReadPtr(addr uint64) (uint64, error) { return k.ReadUint(addr, k.PtrSize) }
 

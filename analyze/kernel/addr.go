@@ -1,0 +1,71 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNoTranslation means the dump reader cannot translate addresses or
+// read physical memory (a test's flat memory).
+var ErrNoTranslation = errors.New("address translation not available for this dump")
+
+// translator is what a dump reader offers beyond virtual reads (Vmcore
+// does): the page-table walk, physical reads and the linear map back.
+type translator interface {
+	Translate(va uint64) (uint64, error)
+	ReadPhys(buf []byte, pa uint64) error
+	PhysToVirt(pa uint64) (uint64, error)
+}
+
+// VirtToPhys translates a kernel virtual address as the dumped MMU did
+// (the linear map, or a page-table walk for vmalloc and stacks).
+func (k *Kernel) VirtToPhys(va uint64) (uint64, error) {
+	t, ok := k.Mem.(translator)
+	if !ok {
+		return 0, ErrNoTranslation
+	}
+	return t.Translate(va)
+}
+
+// PhysToVirt is the linear-map address of a physical one: the kernel
+// address the dump's PT_LOAD covering pa gives it.
+func (k *Kernel) PhysToVirt(pa uint64) (uint64, error) {
+	t, ok := k.Mem.(translator)
+	if !ok {
+		return 0, ErrNoTranslation
+	}
+	return t.PhysToVirt(pa)
+}
+
+// ReadPhys reads physical memory.
+func (k *Kernel) ReadPhys(pa uint64, buf []byte) error {
+	t, ok := k.Mem.(translator)
+	if !ok {
+		return ErrNoTranslation
+	}
+	return t.ReadPhys(buf, pa)
+}
+
+// Translate is the Vmcore's page-table walk (arch.Memory's translator).
+func (v *Vmcore) Translate(va uint64) (uint64, error) { return v.Mem.T.Translate(va) }
+
+// ReadPhys reads the dump's physical memory.
+func (v *Vmcore) ReadPhys(buf []byte, pa uint64) error { return v.File.ReadPhys(buf, pa) }
+
+// PhysToVirt maps pa through the PT_LOAD that covers it; kdump's
+// PT_LOADs carry the linear map's virtual address of each RAM range.
+func (v *Vmcore) PhysToVirt(pa uint64) (uint64, error) {
+	for _, s := range v.File.Loads {
+		if pa >= s.Paddr && pa-s.Paddr < s.Memsz && s.Vaddr != 0 {
+			return (s.Vaddr + (pa - s.Paddr)) & mask(v.PtrSize()), nil
+		}
+	}
+	return 0, fmt.Errorf("physical %#x: no PT_LOAD of the dump maps it", pa)
+}
+
+func mask(ptrSize int) uint64 {
+	if ptrSize == 4 {
+		return 0xffffffff
+	}
+	return ^uint64(0)
+}
