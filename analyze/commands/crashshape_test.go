@@ -121,3 +121,19 @@ func TestSymLetters(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpForEveryCommand: help CMD has a page for every command of the
+// table, and the page names the command.
+func TestHelpForEveryCommand(t *testing.T) {
+	pages := helpPages()
+	for name := range commandTable() {
+		page, ok := pages[name]
+		if !ok {
+			t.Errorf("help %s: no page", name)
+			continue
+		}
+		if !strings.Contains(page, "  "+name+" ") {
+			t.Errorf("help %s: the page does not name the command:\n%s", name, page)
+		}
+	}
+}

@@ -8,12 +8,16 @@ func helpPages() map[string]string {
   sys - system data
 
 SYNOPSIS
-  sys
+  sys [-t]
 
 DESCRIPTION
   Kernel and dump file, CPUs, crash date, uptime, load average, task count,
   utsname, memory, the panic message and the panic task. Without DWARF the
-  task fields come from the CPU notes; --json prints the same fields.`,
+  task fields come from the CPU notes; --json prints the same fields.
+  KERNEL is marked [TAINTED] when tainted_mask is set; PANIC is the log
+  line that says why the kernel died, as crash prints it.
+    -t  TAINTED_MASK in hex and the letters of its set bits, spelled by
+        the dump's own taint_flags[] table.`,
 		"log": `NAME
   log - dump the kernel message buffer
 
@@ -83,25 +87,115 @@ SYNOPSIS
 
 SYNOPSIS
   sym address | symbol
-  sym -q string`,
+  sym -q string
+
+DESCRIPTION
+  "address (type) name[+offset]"; the type is nm's letter: T/t text,
+  D/d data, R/r read-only data, B/b bss, A absolute, W weak, upper case
+  for global symbols.
+    -q  every symbol whose name contains string.`,
 		"rd": `NAME
   rd - read memory
 
 SYNOPSIS
-  rd address | symbol [count]
+  rd [-8|-16|-32|-64] [-s|-S] [-x] [-a] [-p] address | symbol [count]
 
 DESCRIPTION
-  count words of kernel virtual memory in hex with their ASCII.`,
-		"p": `NAME
-  p - print a kernel variable
+  count units of kernel virtual memory in hex, 16 bytes a line, with
+  their ASCII. The unit is the kernel's word unless:
+    -8, -16, -32, -64  the unit's size in bits.
+    -s, -S  values that fall inside a kernel symbol print as symbol+offset
+            (no ASCII).
+    -x      no ASCII column.
+    -a      the memory as a string, up to its NUL (or count bytes), 60
+            characters a line.
+    -p      address is physical.`,
+		"vtop": `NAME
+  vtop - virtual address to physical
 
 SYNOPSIS
-  p variable`,
+  vtop address | symbol ...
+
+DESCRIPTION
+  The physical address the dumped MMU maps a kernel virtual address to:
+  the linear map, or a walk of swapper_pg_dir for vmalloc and stacks.
+  (crash also prints the page-table entries and the page; this prints the
+  translation.)`,
+		"ptov": `NAME
+  ptov - physical address to virtual
+
+SYNOPSIS
+  ptov physical ...
+
+DESCRIPTION
+  The linear-map address of a physical address (hexadecimal), through the
+  dump's PT_LOAD that covers it.`,
+		"btop": `NAME
+  btop - bytes to page
+
+SYNOPSIS
+  btop address ...
+
+DESCRIPTION
+  The page frame number of a hexadecimal address.`,
+		"ptob": `NAME
+  ptob - page to bytes
+
+SYNOPSIS
+  ptob page_number ...
+
+DESCRIPTION
+  The address of a page frame number: decimal, or hexadecimal with 0x, as
+  crash reads it.`,
+		"eval": `NAME
+  eval - evaluate an expression
+
+SYNOPSIS
+  eval [-b] expression
+
+DESCRIPTION
+  The value of a C expression (as p takes it: numbers, symbols, members,
+  casts, arithmetic) in hexadecimal, with its size when it is a whole
+  number of KB, MB or GB, decimal (and the negative value of a word with
+  its top bit set), octal and binary.
+    -b  the numbers of the bits set.`,
+		"ascii": `NAME
+  ascii - translate a value to ASCII
+
+SYNOPSIS
+  ascii [value ...]
+
+DESCRIPTION
+  Each hexadecimal value's eight bytes as characters, least significant
+  first, control characters by name (<NUL>); without a value, the table.`,
+		"p": `NAME
+  p - print the value of an expression
+
+SYNOPSIS
+  p expression
+  px expression
+  pd expression
+
+DESCRIPTION
+  A C expression over the dump, printed as crash's gdb prints it, "$N =
+  value" ("name = $N = value" for a variable): variables, members (a.b,
+  p->b), array indexes, &, *, casts ((struct task_struct *)ADDR), sizeof,
+  arithmetic, and name:cpu for a per-CPU variable's copy (p runqueues:0).
+  Pointers show the symbol they point into, chars their character.
+    px  integers in hexadecimal.
+    pd  integers in decimal.`,
+		"px": "NAME\n  px - p with integers in hexadecimal (help p)",
+		"pd": "NAME\n  pd - p with integers in decimal (help p)",
 		"task": `NAME
   task - task_struct contents
 
 SYNOPSIS
-  task [pid | taskp]`,
+  task [-R member[,member]] [pid | taskp] ...
+
+DESCRIPTION
+  The task_struct of the current (or each given) task after its header.
+    -R  only these members (paths such as se.on_rq), one "name = value,"
+        line each, then a blank line.`,
 		"foreach": `NAME
   foreach - run bt for every task
 
