@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
+	"github.com/kdumpkit/kdumpkit/analyze/vmcoreinfo"
 	"github.com/kdumpkit/kdumpkit/boards"
 	"github.com/kdumpkit/kdumpkit/capture"
 	"github.com/kdumpkit/kdumpkit/hostcheck"
@@ -146,6 +147,85 @@ func TestKdumpArm64EndToEnd(t *testing.T) {
 			}
 			checkCoverage(t, res.Dir, k.Board)
 		})
+	}
+}
+
+// TestKdumpArm64KexecLoad: the arm64 board with the crash kernel loaded
+// by kexec_load (kdumpkit.kexec=load), so that the ELF core header, the
+// device tree and the purgatory that enters the capture kernel are
+// kdumpkit's rather than the kernel's; the same stages and facts as with
+// kexec_file_load, the capture kernel randomized by the kaslr-seed we
+// pass, and the header's values what the kernel itself would write.
+func TestKdumpArm64KexecLoad(t *testing.T) {
+	b, err := boards.Shipped("arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := prepare(t, b)
+	k.Kexec = protocol.KexecLoad
+	res, err := k.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Agreed < 8 {
+		t.Errorf("only %d facts checked", res.Agreed)
+	}
+	if len(res.KASLR) != 2 || res.KASLR[0] == 0 || res.KASLR[1] == 0 || res.KASLR[0] == res.KASLR[1] {
+		t.Errorf("KASLR offsets (first, capture kernel) = %#x: want two different non-zero ones", res.KASLR)
+	}
+	console, err := os.ReadFile(filepath.Join(res.Dir, "console.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(console, []byte(protocol.MarkerReady+" crash kernel loaded with kexec_load (kdumpkit.kexec=load)")) {
+		t.Error("the READY line does not say kexec_load loaded the crash kernel")
+	}
+	checkCoverage(t, res.Dir, k.Board)
+	checkArm64Header(t, res.Dir, ParseTruth(strings.Split(string(console), "\n")).Text)
+}
+
+// checkArm64Header: the vmcore's PT_LOADs, from the header kdumpkit's
+// kexec_load built, hold what the kernel's crash_prepare_elf64_headers
+// writes (kernel/crash_core.c, 6.12): one for the image at _text, where
+// the first kernel's console said it ran, over _text − kimage_voffset;
+// every other one in the linear map, (p_paddr − PHYS_OFFSET) | PAGE_OFFSET
+// by the dump's own VMCOREINFO.
+func checkArm64Header(t *testing.T, dir string, text uint64) {
+	t.Helper()
+	d, err := dump.Open(filepath.Join(dir, capture.VmcoreName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	raw, ok := d.VMCOREINFO()
+	if !ok {
+		t.Fatal("no VMCOREINFO in the vmcore")
+	}
+	info, err := vmcoreinfo.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	voff, err1 := info.KimageVoffset()
+	phys, err2 := info.PhysOffset()
+	vaBits, err3 := info.VABits()
+	if err := errors.Join(err1, err2, err3); err != nil || text == 0 {
+		t.Fatalf("VMCOREINFO: %v; console _text %#x", err, text)
+	}
+	images := 0
+	for _, l := range d.Loads {
+		if l.Vaddr == text {
+			images++
+			if l.Paddr != text-voff || l.Memsz == 0 || l.Memsz > 256<<20 {
+				t.Errorf("image PT_LOAD %#x+%#x at %#x, want physical %#x (kimage_voffset %#x)", l.Paddr, l.Memsz, l.Vaddr, text-voff, voff)
+			}
+			continue
+		}
+		if want := (l.Paddr - phys) | -(uint64(1) << vaBits); l.Vaddr != want {
+			t.Errorf("RAM PT_LOAD %#x+%#x at %#x, want the linear map's %#x", l.Paddr, l.Memsz, l.Vaddr, want)
+		}
+	}
+	if images != 1 {
+		t.Errorf("%d PT_LOADs at _text %#x, want 1", images, text)
 	}
 }
 
