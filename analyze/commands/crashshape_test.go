@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -135,5 +136,82 @@ func TestHelpForEveryCommand(t *testing.T) {
 		if !strings.Contains(page, "  "+name+" ") {
 			t.Errorf("help %s: the page does not name the command:\n%s", name, page)
 		}
+	}
+}
+
+// TestScrollPager: with scroll on, a command's output goes through the
+// pager; set scroll off, a pipe or a redirect bypass it.
+func TestScrollPager(t *testing.T) {
+	s := &Session{Scroll: true, Pager: "sed s/^/PAGED:/"}
+	var out, errw bytes.Buffer
+	if err := s.Exec("help", &out, &errw); err != nil {
+		t.Fatal(err, errw.String())
+	}
+	if !strings.HasPrefix(out.String(), "PAGED:") {
+		t.Errorf("scroll on: output not paged:\n%s", out.String())
+	}
+	out.Reset()
+	if err := s.Exec("help | head -1", &out, &errw); err != nil || strings.Contains(out.String(), "PAGED:") {
+		t.Errorf("a pipe went through the pager: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := s.Exec("set scroll off; help", &out, &errw); err != nil || strings.Contains(out.String(), "PAGED:help") || !strings.HasPrefix(out.String(), "PAGED:scroll: off") {
+		t.Errorf("set scroll off: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := s.Exec("help", &out, &errw); err != nil || strings.Contains(out.String(), "PAGED:") {
+		t.Errorf("after set scroll off the output is still paged:\n%s", out.String())
+	}
+	if err := s.Exec("set scroll sideways", &out, &errw); err == nil {
+		t.Error("set scroll sideways was accepted")
+	}
+}
+
+// TestNet: net lists the loopback device with 127.0.0.1, in crash's
+// columns, and each device address is a net_device whose name matches.
+func TestNet(t *testing.T) {
+	s, _ := openReference(t)
+	out := run(t, s, "net")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if lines[0] != "NET_DEVICE  NAME   IP ADDRESS(ES)" {
+		t.Errorf("net header %q", lines[0])
+	}
+	row := regexp.MustCompile(`^ ([0-9a-f]{8})   (\S+) +(.*)$`)
+	sawLo := false
+	for _, l := range lines[1:] {
+		m := row.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("net row %q", l)
+			continue
+		}
+		name := run(t, s, "p ((struct net_device *)0x"+m[1]+")->name")
+		if !strings.Contains(name, `"`+m[2]+`\000`) {
+			t.Errorf("net says %s is %s, its name is %s", m[1], m[2], name)
+		}
+		if m[2] == "lo" {
+			sawLo = strings.TrimSpace(m[3]) == "127.0.0.1"
+		}
+	}
+	if !sawLo {
+		t.Errorf("no lo with 127.0.0.1:\n%s", out)
+	}
+}
+
+// TestUptimeFromJiffies: sys's uptime is crash's, from jiffies_64 and
+// HZ, and agrees with the clock the log's timestamps come from.
+func TestUptimeFromJiffies(t *testing.T) {
+	s, _ := openReference(t)
+	hz, err := s.Kernel.HZ()
+	if err != nil || hz < 24 || hz > 1000 {
+		t.Fatalf("HZ = %d, %v", hz, err)
+	}
+	up, err := s.Kernel.Uptime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := s.Printk()
+	last := float64(recs[len(recs)-1].TimeNS) / 1e9
+	if up < last-1 || up > last+1 {
+		t.Errorf("uptime %.2f s, last log record at %.2f s", up, last)
 	}
 }

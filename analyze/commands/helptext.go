@@ -58,15 +58,19 @@ DESCRIPTION
     -a  the active task on each CPU.
     -f  the stack words of each frame.`,
 		"set": `NAME
-  set - set a process context
+  set - set a process context, or the scroll setting
 
 SYNOPSIS
   set [pid | taskp | -c cpu | -p]
+  set scroll [on | off]
 
 DESCRIPTION
   Shows or sets the current context used by bt, ps -p/-c and task.
     -c cpu  the task active on cpu.
-    -p      the panic task.`,
+    -p      the panic task.
+  scroll on sends each command's output through a pager ($PAGER, else
+  less -F -X -R); an interactive session on a terminal starts with it on,
+  -c, -i and output to a pipe or file never page.`,
 		"struct": `NAME
   struct - structure contents
 
@@ -110,6 +114,16 @@ DESCRIPTION
     -a      the memory as a string, up to its NUL (or count bytes), 60
             characters a line.
     -p      address is physical.`,
+		"net": `NAME
+  net - network devices
+
+SYNOPSIS
+  net
+
+DESCRIPTION
+  Each struct net_device of the initial namespace (init_net.dev_base_head)
+  with its name and IPv4 addresses (ip_ptr->ifa_list), as crash lists
+  them.`,
 		"vtop": `NAME
   vtop - virtual address to physical
 

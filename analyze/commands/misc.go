@@ -33,10 +33,7 @@ func (s *Session) set(w io.Writer, args []string) error {
 			t, err = s.Kernel.TaskByAddr(a)
 		}
 	case args[1] == "scroll":
-		// crash pipes long output to less; here output is never paged, so
-		// the variable is accepted (input files from crash set it) and says so.
-		fmt.Fprintln(w, "scroll: off (output is not paged; pipe to less for that)")
-		return nil
+		return s.setScroll(w, args[2:])
 	case len(args) == 2:
 		t, err = s.lookupTask(args[1])
 	default:

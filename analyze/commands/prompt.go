@@ -55,6 +55,9 @@ func (s *Session) execOne(line string, out io.Writer) error {
 		return s.pipe(cmdPart, shell, out)
 	}
 	if target == "" {
+		if s.Scroll && !strings.HasPrefix(strings.TrimSpace(cmdPart), "q") {
+			return s.pipe(cmdPart, s.pager(), out)
+		}
 		return s.Run(out, cmdPart)
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -70,6 +73,37 @@ func (s *Session) execOne(line string, out io.Writer) error {
 		runErr = err
 	}
 	return runErr
+}
+
+// pager is the paging command: Pager, else $PAGER, else less that quits
+// on a screenful and keeps colours and the screen.
+func (s *Session) pager() string {
+	if s.Pager != "" {
+		return s.Pager
+	}
+	if p := os.Getenv("PAGER"); p != "" {
+		return p
+	}
+	return "less -F -X -R"
+}
+
+// setScroll is crash's "set scroll [on|off]".
+func (s *Session) setScroll(w io.Writer, args []string) error {
+	switch {
+	case len(args) == 0:
+	case len(args) == 1 && args[0] == "on":
+		s.Scroll = true
+	case len(args) == 1 && args[0] == "off":
+		s.Scroll = false
+	default:
+		return fmt.Errorf("set scroll [on | off]: %w", ErrUsage)
+	}
+	state := "off"
+	if s.Scroll {
+		state = "on (" + s.pager() + ")"
+	}
+	fmt.Fprintf(w, "scroll: %s\n", state)
+	return nil
 }
 
 // pipe feeds a command's output to "sh -c shell".

@@ -143,6 +143,8 @@ func (s *Session) psTree(w io.Writer, mode string, sel []string) error {
 	for _, t := range tasks {
 		byAddr[t.Addr] = t
 	}
+	// Each block ends in a blank line, as crash's do.
+	defer fmt.Fprintln(w)
 	for i, t := range roots {
 		if i > 0 {
 			fmt.Fprintln(w)

@@ -45,6 +45,13 @@ type Session struct {
 	JSON bool
 	// Warn receives warnings (partial answers); defaults to Out of the command.
 	Warn io.Writer
+	// Scroll sends each command's output through Pager, as crash's "set
+	// scroll on" does; the CLI turns it on only for an interactive
+	// session on a terminal, never for -c or -i or a pipe.
+	Scroll bool
+	// Pager is the shell command Scroll uses ("less -F -X -R" when
+	// empty).
+	Pager string
 
 	current *kernel.Task
 	// printCount numbers p's answers, $1, $2..., as gdb's value history.
@@ -67,6 +74,7 @@ func commandTable() map[string]command {
 		"whatis":  {(*Session).whatis, "whatis SYMBOL|TYPE"},
 		"sym":     {(*Session).sym, "sym ADDR|NAME, sym -q STRING"},
 		"rd":      {(*Session).rd, "read memory: rd [-8|-16|-32|-64] [-s] [-x] [-a] [-p] ADDR [COUNT]"},
+		"net":     {(*Session).net, "network devices and their IPv4 addresses"},
 		"vtop":    {(*Session).vtop, "vtop ADDR: virtual to physical"},
 		"ptov":    {(*Session).ptov, "ptov PHYS: physical to virtual"},
 		"btop":    {(*Session).btop, "btop ADDR: address to page frame number"},

@@ -99,9 +99,12 @@ func (s *Session) Sys() SysInfo {
 	return si
 }
 
-// uptime is the boot time at the crash (kernel.BootTime); without DWARF,
-// the last printk timestamp.
+// uptime is crash's uptime at the crash (kernel.Uptime, from jiffies),
+// else the boot clock (kernel.BootTime), else the last printk timestamp.
 func (s *Session) uptime() float64 {
+	if up, err := s.Kernel.Uptime(); err == nil {
+		return up
+	}
 	if up, err := s.Kernel.BootTime(); err == nil {
 		return up
 	}

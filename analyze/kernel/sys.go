@@ -74,6 +74,45 @@ func (k *Kernel) BootTime() (float64, error) {
 	return up, nil
 }
 
+// HZ is the kernel's tick rate, from tick_nsec: the kernel sets it to
+// TICK_NSEC = (NSEC_PER_SEC + HZ/2) / HZ (include/linux/jiffies.h), and
+// no other source (VMCOREINFO, symbols) says HZ on every kernel.
+func (k *Kernel) HZ() (uint64, error) {
+	a, err := k.symbol("tick_nsec")
+	if err != nil {
+		return 0, err
+	}
+	ns, err := k.ReadPtr(a)
+	if err != nil {
+		return 0, fmt.Errorf("tick_nsec: %w", err)
+	}
+	if ns == 0 || ns > 1e9 {
+		return 0, fmt.Errorf("tick_nsec = %d: not a tick length", ns)
+	}
+	return (1e9 + ns/2) / ns, nil
+}
+
+// Uptime is the time since boot as crash's sys counts it: jiffies_64
+// less INITIAL_JIFFIES (the counter starts 300 s before wrapping a 32-bit
+// long, include/linux/jiffies.h), over HZ. It can differ from BootTime by
+// the part of a second the tick has not counted yet.
+func (k *Kernel) Uptime() (float64, error) {
+	hz, err := k.HZ()
+	if err != nil {
+		return 0, err
+	}
+	a, err := k.symbol("jiffies_64")
+	if err != nil {
+		return 0, err
+	}
+	j, err := k.ReadUint(a, 8)
+	if err != nil {
+		return 0, fmt.Errorf("jiffies_64: %w", err)
+	}
+	initial := uint64(uint32(-300 * int64(hz))) // (unsigned long)(unsigned int)(-300*HZ)
+	return float64(j-initial) / float64(hz), nil
+}
+
 // LoadAverage reads avenrun[3], fixed point with FSHIFT = 11
 // (include/linux/sched/loadavg.h), and renders it as /proc/loadavg does.
 func (k *Kernel) LoadAverage() (string, error) {

@@ -78,60 +78,108 @@ func baseName(t dwarf.Type) string {
 	case *dwarf.DotDotDotType:
 		return "..."
 	default:
+		if n, ok := gdbNames[t.Common().Name]; ok {
+			return n
+		}
 		return t.Common().Name
 	}
 }
 
+// gdbNames are the spellings gdb (and so crash) prints for gcc's DWARF
+// base type names.
+var gdbNames = map[string]string{
+	"long int": "long", "long unsigned int": "unsigned long", "short int": "short",
+	"short unsigned int": "unsigned short", "long long int": "long long",
+	"long long unsigned int": "unsigned long long",
+}
+
 // Layout prints a struct, union or enum definition the way gdb's ptype and
 // crash's "struct NAME" do, anonymous members expanded in place, with
-// "SIZE: n" last. With offsets set each member line starts "[off]".
+// "SIZE: n" last. With offsets set each member line starts with its
+// "[offset]", right-aligned in a column as wide as the largest offset
+// needs plus two, as crash's -o prints it.
 func Layout(t dwarf.Type, offsets bool) string {
 	var b strings.Builder
-	writeLayout(&b, t, 0, 0, offsets)
+	l := layout{b: &b}
+	if offsets {
+		l.width = len(fmt.Sprintf("[%d]", maxOffset(Strip(t), 0, 0))) + 2
+	}
+	l.write(t)
 	fmt.Fprintf(&b, "\nSIZE: %d\n", t.Size())
 	return b.String()
 }
 
-func writeLayout(b *strings.Builder, t dwarf.Type, depth int, base int64, offsets bool) {
-	ind := strings.Repeat("    ", depth)
+// maxOffset is the largest member offset inside st, anonymous members
+// included.
+func maxOffset(t dwarf.Type, base int64, depth int) int64 {
+	st, ok := t.(*dwarf.StructType)
+	if !ok || depth > 16 {
+		return 0
+	}
+	m := int64(0)
+	for _, f := range st.Field {
+		m = max(m, base+f.ByteOffset)
+		if inner, ok := f.Type.(*dwarf.StructType); ok && inner.StructName == "" {
+			m = max(m, maxOffset(inner, base+f.ByteOffset, depth+1))
+		}
+	}
+	return m
+}
+
+type layout struct {
+	b     *strings.Builder
+	width int // the offset column's width; 0 prints no offsets
+}
+
+func (l layout) write(t dwarf.Type) {
 	switch x := Strip(t).(type) {
 	case *dwarf.StructType:
-		fmt.Fprintf(b, "%s {\n", baseName(x))
-		writeMembers(b, x, depth, base, offsets)
-		fmt.Fprintf(b, "%s}", ind)
+		fmt.Fprintf(l.b, "%s {\n", baseName(x))
+		l.members(x, 0, 0)
+		l.b.WriteString("}")
 	case *dwarf.EnumType:
-		fmt.Fprintf(b, "%s {\n", baseName(x))
+		fmt.Fprintf(l.b, "%s {\n", baseName(x))
 		for i, v := range x.Val {
 			sep := ","
 			if i == len(x.Val)-1 {
 				sep = ""
 			}
-			fmt.Fprintf(b, "%s    %s = %d%s\n", ind, v.Name, v.Val, sep)
+			fmt.Fprintf(l.b, "    %s = %d%s\n", v.Name, v.Val, sep)
 		}
-		fmt.Fprintf(b, "%s}", ind)
+		l.b.WriteString("}")
 	default:
-		b.WriteString(Decl(t, ""))
+		l.b.WriteString(Decl(t, ""))
 	}
 }
 
-// writeMembers prints the members of an anonymous struct or union inline.
-func writeMembers(b *strings.Builder, st *dwarf.StructType, depth int, base int64, offsets bool) {
+// prefix starts a member line: its offset column (or none) and the
+// indentation of its depth.
+func (l layout) prefix(off int64, show bool, depth int) string {
 	ind := strings.Repeat("    ", depth)
+	if l.width == 0 {
+		return "    " + ind
+	}
+	col := ""
+	if show {
+		col = fmt.Sprintf("[%d]", off)
+	}
+	return fmt.Sprintf("%*s ", l.width, col) + ind
+}
+
+// members prints st's members; anonymous structs and unions inline.
+func (l layout) members(st *dwarf.StructType, depth int, base int64) {
 	for _, f := range st.Field {
-		if offsets {
-			fmt.Fprintf(b, "  [%d] ", base+f.ByteOffset)
-		}
 		if inner, ok := f.Type.(*dwarf.StructType); ok && inner.StructName == "" {
-			fmt.Fprintf(b, "%s    %s {\n", ind, inner.Kind)
-			writeMembers(b, inner, depth+1, base+f.ByteOffset, offsets)
-			fmt.Fprintf(b, "%s    }%s;\n", ind, prefixed(" ", f.Name))
+			fmt.Fprintf(l.b, "%s%s {\n", l.prefix(0, false, depth), inner.Kind)
+			l.members(inner, depth+1, base+f.ByteOffset)
+			fmt.Fprintf(l.b, "%s}%s;\n", l.prefix(0, false, depth), prefixed(" ", f.Name))
 			continue
 		}
 		bits := ""
 		if f.BitSize > 0 {
 			bits = fmt.Sprintf(" : %d", f.BitSize)
 		}
-		fmt.Fprintf(b, "%s    %s%s;\n", ind, Decl(f.Type, f.Name), bits)
+		fmt.Fprintf(l.b, "%s%s%s;\n", l.prefix(base+f.ByteOffset, true, depth), Decl(f.Type, f.Name), bits)
 	}
 }
 

@@ -66,7 +66,7 @@ func TestLayoutAndWhatis(t *testing.T) {
 	for _, want := range []string{
 		"struct task {\n",
 		"    struct thread_info thread_info;\n",
-		"    volatile long int __state;\n",
+		"    volatile long __state;\n",
 		"    struct list_head tasks;\n",
 		"    union {\n        int pid;\n        unsigned char raw[4];\n    };\n",
 		"        unsigned int a : 3;\n",
@@ -103,7 +103,7 @@ func TestFormatValue(t *testing.T) {
 	bits, _ := MemberOf(st, "bits")
 	data[bits.Offset] = 5 | 17<<3
 	out := FormatValue(st, data, binary.LittleEndian)
-	for _, want := range []string{"next = 0xdeadbeef,", `comm = "init", '\000' <repeats 11 times>,`, "a = 5,", "b = 17\n", "st = RUNNING,"} {
+	for _, want := range []string{"next = 0xdeadbeef,", `comm = "init\000\000\000\000\000\000\000\000\000\000\000",`, "a = 5,", "b = 17\n", "st = RUNNING,"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("value lacks %q:\n%s", want, out)
 		}

@@ -160,31 +160,25 @@ func (p *printer) arrayValue(x *dwarf.ArrayType, data []byte, depth int) {
 	p.b.WriteString("}")
 }
 
-// cString prints a char array as gdb does: the text up to the trailing
-// NULs, then the NUL run, less the last NUL (gdb takes a final NUL for
-// the string's own terminator and does not print it), inline when it is
-// short and as a repeat count past gdb's repeat threshold of 10.
+// cString prints a char array as crash's gdb does: the bytes, trailing
+// NULs as \000, less the last NUL (gdb takes a final NUL for the
+// string's own terminator). crash sets "print repeats" unlimited, so a
+// run of NULs is never folded into "<repeats N times>"; like its "print
+// elements 256", a longer array is cut there and marked "...".
 func cString(b []byte) string {
+	if len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	cut := ""
+	if len(b) > maxArray {
+		b, cut = b[:maxArray], "..."
+	}
 	end := len(b)
 	for end > 0 && b[end-1] == 0 {
 		end--
 	}
 	q := strconv.Quote(string(b[:end]))
-	pad := len(b) - end
-	if pad > 0 {
-		pad-- // the terminator
-	}
-	const threshold = 10
-	switch {
-	case pad == 0:
-		return q
-	case end == 0 && pad > threshold:
-		return fmt.Sprintf("'\\000' <repeats %d times>", pad)
-	case pad <= threshold:
-		return q[:len(q)-1] + strings.Repeat("\\000", pad) + `"`
-	default:
-		return fmt.Sprintf("%s, '\\000' <repeats %d times>", q, pad)
-	}
+	return q[:len(q)-1] + strings.Repeat("\\000", len(b)-end) + `"` + cut
 }
 
 func (p *printer) uint(data []byte, size int64) uint64 {

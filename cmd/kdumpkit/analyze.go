@@ -53,12 +53,25 @@ func runAnalyze(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) er
 	if batch {
 		return nil
 	}
+	// A pager only where a person reads a terminal, as crash's scroll.
+	s.Scroll = isTerminal(stdout)
 	// The banner crash prints before its first prompt.
 	if err := s.Exec("sys", stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, err)
 	}
 	fmt.Fprintln(stdout)
 	return s.Prompt(stdin, stdout, stderr, historyPath())
+}
+
+// isTerminal reports whether w is a character device (a terminal), not
+// a pipe, a file or a test's buffer.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // reported is an error already printed to the user; run exits 1 on it

@@ -100,3 +100,20 @@ func TestAnalyzeOneErrorLine(t *testing.T) {
 		t.Errorf("the error is printed %d times:\n%s", n, errw.String())
 	}
 }
+
+// TestAnalyzeNoPagerOffTerminal: a session whose output is not a
+// terminal never pages.
+func TestAnalyzeNoPagerOffTerminal(t *testing.T) {
+	vmlinux, vmcore := reference(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	var out, errw bytes.Buffer
+	if err := runAnalyze([]string{vmlinux, vmcore}, io.NopCloser(strings.NewReader("set scroll\nq\n")), &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "scroll: off") {
+		t.Errorf("scroll is on for a buffer:\n%s", out.String())
+	}
+	if isTerminal(&out) {
+		t.Error("a buffer is a terminal")
+	}
+}
