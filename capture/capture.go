@@ -41,10 +41,14 @@ type FileInfo struct {
 
 // Manifest describes a saved dump.
 type Manifest struct {
-	Release string     `json:"release,omitempty"`
-	Time    time.Time  `json:"time"`
-	Target  string     `json:"target"`
-	Files   []FileInfo `json:"files"`
+	Release string `json:"release,omitempty"`
+	// Format is the vmcore's: FormatELF, FormatKdump or FormatKdumpFlat;
+	// Detail says how it was made (the dump level and compression).
+	Format string     `json:"format,omitempty"`
+	Detail string     `json:"detail,omitempty"`
+	Time   time.Time  `json:"time"`
+	Target string     `json:"target"`
+	Files  []FileInfo `json:"files"`
 }
 
 // File returns the manifest's entry for name.
@@ -61,6 +65,12 @@ func (m *Manifest) File(name string) (FileInfo, bool) {
 type Source struct {
 	Vmcore     io.ReaderAt
 	VmcoreSize int64
+	// Compressed, when set, makes the vmcore instead of a copy of Vmcore:
+	// it writes a kdump-compressed dump through out (dumpconv.Convert),
+	// in place on an AtTarget, else as a flattened stream. It may be
+	// called more than once and must write the same bytes each time.
+	Compressed func(out io.WriterAt) error
+	Detail     string // the manifest's Detail for Compressed
 	Dmesg      []byte // nil when the log could not be read
 	Release    string
 }
@@ -94,14 +104,24 @@ func saveOne(ctx context.Context, src Source, t Target, console io.Writer) (*Man
 		}
 		m.Files = append(m.Files, FileInfo{DmesgName, int64(len(src.Dmesg)), sha})
 	}
-	p := &progress{w: console, total: src.VmcoreSize, start: time.Now(), last: time.Now()}
-	r := io.TeeReader(&errorAt{r: io.NewSectionReader(src.Vmcore, 0, src.VmcoreSize)}, p)
-	sha, err := t.Put(ctx, VmcoreName, r, src.VmcoreSize)
-	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", VmcoreName, err)
+	if src.Compressed != nil {
+		fi, format, err := saveCompressed(ctx, src, t, console)
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", VmcoreName, err)
+		}
+		m.Format, m.Detail = format, src.Detail
+		m.Files = append(m.Files, fi)
+	} else {
+		p := &progress{w: console, total: src.VmcoreSize, start: time.Now(), last: time.Now()}
+		r := io.TeeReader(&errorAt{r: io.NewSectionReader(src.Vmcore, 0, src.VmcoreSize)}, p)
+		sha, err := t.Put(ctx, VmcoreName, r, src.VmcoreSize)
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", VmcoreName, err)
+		}
+		p.done()
+		m.Format = FormatELF
+		m.Files = append(m.Files, FileInfo{VmcoreName, src.VmcoreSize, sha})
 	}
-	p.done()
-	m.Files = append(m.Files, FileInfo{VmcoreName, src.VmcoreSize, sha})
 	js, _ := json.MarshalIndent(m, "", "  ")
 	js = append(js, '\n')
 	if _, err := t.Put(ctx, ManifestName, bytesReader(js), int64(len(js))); err != nil {

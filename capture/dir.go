@@ -18,7 +18,10 @@ type DirTarget struct {
 	// Create opens a file for writing; nil means os.Create. Tests inject
 	// faults here.
 	Create func(name string) (io.WriteCloser, error)
-	done   []string
+	// CreateAt opens a file for PutAt; nil means os.OpenFile. Tests
+	// inject faults here.
+	CreateAt func(name string) (AtFile, error)
+	done     []string
 }
 
 // Name is the label shown in fallback lines.

@@ -48,6 +48,7 @@ type Kdump struct {
 	Crash       string // "sysrq" or an LKDTM type
 	Targets     string // overrides the board's dump targets (kdumpkit.targets=); "" keeps them
 	Kexec       string // overrides the board's kexec method (kdumpkit.kexec=auto|file|load); "" keeps it
+	Format      string // overrides the dump format (kdumpkit.format=elf|kdump); "" keeps the board's (elf)
 	DumpsDir    string // build/<board>/dumps
 	Verbose     bool   // stream the console
 	Log         io.Writer
@@ -114,7 +115,7 @@ func (k *Kdump) boot(ctx context.Context, res *Result, sc scratch) (*Truth, erro
 		out = io.MultiWriter(console, k.Log)
 	}
 	run := &qemu.Run{Board: k.Board, Kernel: k.Kernel, DTB: k.DTB, Initrd: k.Initrd, Share: sc.share, Disk: sc.disk, Console: out,
-		Append: "panic=-1 " + protocol.TestParams(k.Crash, k.Targets, k.Kexec)}
+		Append: "panic=-1 " + protocol.TestParams(k.Crash, k.Targets, k.Kexec, k.Format)}
 	fmt.Fprintf(k.Log, "kdump: %s\n", run.String())
 	p, err := run.Start(ctx)
 	if err != nil {

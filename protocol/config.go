@@ -23,6 +23,12 @@ const (
 	KexecLoad = "load" // kexec_load only, with the segments kdumpkit builds
 )
 
+// Dump formats the capture tool writes (kdumpkit.format=).
+const (
+	FormatELF   = "elf"   // /proc/vmcore as it is: every byte of RAM
+	FormatKdump = "kdump" // makedumpfile's kdump-compressed, dump level 31, zstd: free, cache and user pages left out
+)
+
 // Config is the board's init settings: the /kdump/config file the rootfs
 // build writes from the board file, then kdumpkit.KEY=VALUE kernel
 // parameters over it.
@@ -34,6 +40,7 @@ type Config struct {
 	CaptureInitrd string
 	CrashCmdline  string // capture kernel's command line
 	Kexec         string // KexecAuto, KexecFile or KexecLoad
+	Format        string // FormatELF or FormatKdump
 }
 
 // DefaultConfig is what the init uses when neither the file nor the
@@ -41,7 +48,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Mode: ModeNormal, Crash: "sysrq", Targets: "9p,disk",
 		CrashKernel: "/kdump/kernel", CaptureInitrd: "/kdump/capture.cpio.gz",
-		CrashCmdline: "console=ttyAMA0 maxcpus=1 reset_devices", Kexec: KexecAuto}
+		CrashCmdline: "console=ttyAMA0 maxcpus=1 reset_devices", Kexec: KexecAuto, Format: FormatELF}
 }
 
 // Apply reads KEY=VALUE lines (the /kdump/config file) onto c. A line it
@@ -122,8 +129,11 @@ func (c *Config) set(k, v string) error {
 	case "kexec":
 		err = oneOf(v, KexecAuto, KexecFile, KexecLoad)
 		c.Kexec = keep(c.Kexec, v, err)
+	case "format":
+		err = oneOf(v, FormatELF, FormatKdump)
+		c.Format = keep(c.Format, v, err)
 	default:
-		return fmt.Errorf("%s: unknown setting (mode, crash, targets, crash_kernel, capture_initrd, crash_cmdline, kexec)", k)
+		return fmt.Errorf("%s: unknown setting (mode, crash, targets, crash_kernel, capture_initrd, crash_cmdline, kexec, format)", k)
 	}
 	if err != nil {
 		return fmt.Errorf("%s=%q: %w", k, v, err)
@@ -249,19 +259,26 @@ func (c Config) File(source string) string {
 // CaptureCmdline is the capture kernel's command line: the board's, then
 // the parameters that make the init capture to c's targets.
 func (c Config) CaptureCmdline() string {
-	return c.CrashCmdline + " kdumpkit.mode=" + ModeCapture + " kdumpkit.targets=" + c.Targets
+	s := c.CrashCmdline + " kdumpkit.mode=" + ModeCapture + " kdumpkit.targets=" + c.Targets
+	if c.Format != "" {
+		s += " kdumpkit.format=" + c.Format
+	}
+	return s
 }
 
 // TestParams are the kernel parameters of a kdump test boot: load, print
 // the ground truth and crash with crash (sysrq or an LKDTM type); targets
-// and kexec, when not empty, replace the board's.
-func TestParams(crash, targets, kexec string) string {
+// kexec and format, when not empty, replace the board's.
+func TestParams(crash, targets, kexec, format string) string {
 	p := "kdumpkit.mode=" + ModeTest + " kdumpkit.crash=" + crash
 	if targets != "" {
 		p += " kdumpkit.targets=" + targets
 	}
 	if kexec != "" {
 		p += " kdumpkit.kexec=" + kexec
+	}
+	if format != "" {
+		p += " kdumpkit.format=" + format
 	}
 	return p
 }

@@ -140,7 +140,29 @@ func TestFileCarriesKexec(t *testing.T) {
 	if strings.Contains(c.File("b.toml"), "kexec") {
 		t.Errorf("%q", c.File("b.toml"))
 	}
-	if got := TestParams("BUG", "", KexecLoad); got != "kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.kexec=load" {
+	if got := TestParams("BUG", "", KexecLoad, ""); got != "kdumpkit.mode=test kdumpkit.crash=BUG kdumpkit.kexec=load" {
+		t.Errorf("TestParams = %q", got)
+	}
+}
+
+// TestFormatSetting: kdumpkit.format= takes elf or kdump, refuses anything
+// else keeping the old value, and reaches the capture kernel's command
+// line.
+func TestFormatSetting(t *testing.T) {
+	c := DefaultConfig()
+	if c.Format != FormatELF {
+		t.Errorf("default format %q", c.Format)
+	}
+	if errs := c.ApplyCmdline("console=ttyAMA0 kdumpkit.format=kdump"); len(errs) > 0 || c.Format != FormatKdump {
+		t.Errorf("%q %v", c.Format, errs)
+	}
+	if errs := c.ApplyCmdline("kdumpkit.format=lzo"); len(errs) != 1 || c.Format != FormatKdump || !strings.Contains(errs[0].Error(), `format="lzo"`) {
+		t.Errorf("%q %v", c.Format, errs)
+	}
+	if !strings.HasSuffix(c.CaptureCmdline(), " kdumpkit.format=kdump") {
+		t.Errorf("capture cmdline %q", c.CaptureCmdline())
+	}
+	if got := TestParams("sysrq", "", "", FormatKdump); got != "kdumpkit.mode=test kdumpkit.crash=sysrq kdumpkit.format=kdump" {
 		t.Errorf("TestParams = %q", got)
 	}
 }

@@ -34,17 +34,34 @@ type mounted9p struct {
 	mounted bool
 }
 
+func (m *mounted9p) mount() error {
+	if m.mounted {
+		return nil
+	}
+	if err := os.MkdirAll(m.Dir, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount(m.tag, m.Dir, "9p", 0, "trans=virtio,version=9p2000.L,msize=262144"); err != nil {
+		return fmt.Errorf("mount -t 9p %s %s: %w (QEMU needs -device virtio-9p-device,mount_tag=%s; the kernel NET_9P_VIRTIO, 9P_FS)", m.tag, m.Dir, err, m.tag)
+	}
+	m.mounted = true
+	return nil
+}
+
 func (m *mounted9p) Put(ctx context.Context, name string, r io.Reader, size int64) (string, error) {
-	if !m.mounted {
-		if err := os.MkdirAll(m.Dir, 0o755); err != nil {
-			return "", err
-		}
-		if err := unix.Mount(m.tag, m.Dir, "9p", 0, "trans=virtio,version=9p2000.L,msize=262144"); err != nil {
-			return "", fmt.Errorf("mount -t 9p %s %s: %w (QEMU needs -device virtio-9p-device,mount_tag=%s; the kernel NET_9P_VIRTIO, 9P_FS)", m.tag, m.Dir, err, m.tag)
-		}
-		m.mounted = true
+	if err := m.mount(); err != nil {
+		return "", err
 	}
 	return m.DirTarget.Put(ctx, name, r, size)
+}
+
+// PutAt mounts first too: the embedded DirTarget's would write into the
+// capture kernel's own RAM under the unmounted directory.
+func (m *mounted9p) PutAt(ctx context.Context, name string, write func(io.WriterAt) error) (string, int64, error) {
+	if err := m.mount(); err != nil {
+		return "", 0, err
+	}
+	return m.DirTarget.PutAt(ctx, name, write)
 }
 
 func (m *mounted9p) Commit() error {

@@ -209,7 +209,11 @@ func captureAndPowerOff(c protocol.Config) error {
 	} else {
 		fmt.Println(protocol.MarkerCaptureUp)
 	}
-	cmd := exec.Command("/bbin/capture", "-targets", c.Targets)
+	args := []string{"-targets", c.Targets}
+	if c.Format != "" {
+		args = append(args, "-format", c.Format)
+	}
+	cmd := exec.Command("/bbin/capture", args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
 	if err := cmd.Run(); err != nil {
 		fmt.Printf("kdumpinit: capture: %v\n", err)
