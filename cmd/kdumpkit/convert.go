@@ -66,6 +66,9 @@ func runDumpConvert(args []string, _ io.ReadCloser, stdout, stderr io.Writer) er
 	if err == nil {
 		err = tmp.Sync()
 	}
+	if err == nil {
+		err = tmp.Chmod(0o644) // CreateTemp's 0600 is for the part; the dump is a plain file
+	}
 	if err != nil {
 		return err
 	}
