@@ -198,7 +198,10 @@ func TestNet(t *testing.T) {
 }
 
 // TestUptimeFromJiffies: sys's uptime is crash's, from jiffies_64 and
-// HZ, and agrees with the clock the log's timestamps come from.
+// HZ. It can only lag the timekeeper's boot clock (tk_core), never lead
+// it: a tickless kernel under QEMU loses ticks, so the two differ by more
+// than rounding (5.4 s against 7.0 s on one dump); the oracle test checks
+// the figure against crash's.
 func TestUptimeFromJiffies(t *testing.T) {
 	s, _ := openReference(t)
 	hz, err := s.Kernel.HZ()
@@ -209,9 +212,28 @@ func TestUptimeFromJiffies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, _ := s.Printk()
-	last := float64(recs[len(recs)-1].TimeNS) / 1e9
-	if up < last-1 || up > last+1 {
-		t.Errorf("uptime %.2f s, last log record at %.2f s", up, last)
+	boot, err := s.Kernel.BootTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up <= 0 || up > boot+1 {
+		t.Errorf("uptime %.2f s from jiffies, %.2f s from tk_core", up, boot)
+	}
+}
+
+// TestRedirectArrow: C's "->" in an expression is not a redirect.
+func TestRedirectArrow(t *testing.T) {
+	for line, want := range map[string][2]string{
+		"p a->b":         {"p a->b", ""},
+		"p a->b > f":     {"p a->b ", "f"},
+		"p a->b->c >> f": {"p a->b->c ", "f"},
+		"ps > f":         {"ps ", "f"},
+		`p "x>y"`:        {`p "x>y"`, ""},
+		"p a-> b":        {"p a-> b", ""},
+	} {
+		cmd, target, _, err := redirect(line)
+		if err != nil || cmd != want[0] || target != want[1] {
+			t.Errorf("redirect(%q) = %q, %q, %v; want %q, %q", line, cmd, target, err, want[0], want[1])
+		}
 	}
 }

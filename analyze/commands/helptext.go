@@ -75,17 +75,49 @@ DESCRIPTION
   struct - structure contents
 
 SYNOPSIS
-  struct name[.member] [-o] [address | symbol]
+  struct name[.member[,member]] [-o] [-l offset] [address | symbol] [count]
 
 DESCRIPTION
   Without an address, the layout (-o: with member offsets); with one, the
-  contents as gdb prints them. "name address" works too when name is a
-  struct.`,
+  contents as gdb prints them: the whole struct, or "  member = value,"
+  for each member asked for, count structs in a row. "name address" works
+  too when name is a struct.
+    -o  with an address: the layout with each member's address.
+    -l  the address points at this member (struct.member, or a byte
+        offset) of the struct, as a list_head inside it does.`,
+		"union": `NAME
+  union - union contents
+
+SYNOPSIS
+  union name[.member[,member]] [-o] [-l offset] [address | symbol] [count]
+
+DESCRIPTION
+  As struct, for a union.`,
 		"whatis": `NAME
   whatis - a symbol's or type's declaration
 
 SYNOPSIS
-  whatis symbol | type`,
+  whatis [-o] symbol | type | struct name | union name
+
+DESCRIPTION
+  A variable's or function's declaration, or a type's definition and size.
+    -o  member offsets.`,
+		"list": `NAME
+  list - linked list enumerator
+
+SYNOPSIS
+  list [-o offset] [-s struct[.member[,member]]] [-r] [-h | -H] start
+
+DESCRIPTION
+  The address of each entry of a list linked through an embedded next
+  pointer (a struct list_head): offset is where the link sits in each
+  entry, a number or struct.member (also accepted alone before start).
+    -h  start is an entry (the default).
+    -H  start is a list head outside the entries; it is not printed, and
+        an empty list prints "(empty)".
+    -s  after each address, the struct there, or the members named.
+    -r  follow the prev pointer (the word after next).
+  A node met twice ends the walk with "duplicate list entry".`,
 		"sym": `NAME
   sym - translate a symbol to its address or vice versa
 

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"debug/dwarf"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/kdumpkit/kdumpkit/analyze/escape"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
-	"github.com/kdumpkit/kdumpkit/analyze/types"
 )
 
 func (s *Session) set(w io.Writer, args []string) error {
@@ -60,116 +58,6 @@ func (s *Session) set(w io.Writer, args []string) error {
 func (s *Session) needTypes(cmd string) error {
 	if s.Kernel.Types == nil {
 		return fmt.Errorf("%s: %w", cmd, kernel.ErrNoTypes)
-	}
-	return nil
-}
-
-// structCmd: struct NAME[.member] [-o] [ADDR]
-func (s *Session) structCmd(w io.Writer, args []string) error {
-	if err := s.needTypes("struct"); err != nil {
-		return err
-	}
-	var name, addrArg string
-	offsets := false
-	for _, a := range args[1:] {
-		switch {
-		case a == "-o":
-			offsets = true
-		case name == "":
-			name = a
-		default:
-			addrArg = a
-		}
-	}
-	if args[0] != "struct" { // "task_struct ADDR" shorthand
-		name, addrArg = args[0], ""
-		if len(args) > 1 {
-			addrArg = args[len(args)-1]
-		}
-	}
-	if name == "" {
-		return fmt.Errorf("struct NAME[.member] [-o] [ADDR]: %w", ErrUsage)
-	}
-	typName, member, _ := strings.Cut(name, ".")
-	t, err := s.Kernel.Types.Named("struct " + typName)
-	if err != nil {
-		if t, err = s.Kernel.Types.Named(typName); err != nil {
-			return err
-		}
-	}
-	if addrArg == "" {
-		if member != "" {
-			m, err := types.MemberOf(t, member)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "  [%d] %s;\n", m.Offset, types.Decl(m.Type, member))
-			return nil
-		}
-		fmt.Fprint(w, types.Layout(t, offsets))
-		return nil
-	}
-	addr, err := s.parseAddr(addrArg)
-	if err != nil {
-		return err
-	}
-	return s.structAt(w, t, name, member, addr)
-}
-
-// structAt prints the struct t (or one member path of it) at addr.
-func (s *Session) structAt(w io.Writer, t dwarf.Type, name, member string, addr uint64) error {
-	var show dwarf.Type = t
-	if member != "" {
-		m, err := types.MemberOf(t, member)
-		if err != nil {
-			return err
-		}
-		addr += uint64(m.Offset)
-		show = m.Type
-	}
-	size := show.Size()
-	if size <= 0 || size > 1<<20 {
-		return fmt.Errorf("struct: %s has no printable size (%d)", name, size)
-	}
-	buf := make([]byte, size)
-	if err := s.Kernel.Mem.ReadVirt(addr, buf); err != nil {
-		return fmt.Errorf("struct %s at %#x: %w", name, addr, err)
-	}
-	val := types.FormatValue(show, buf, s.Kernel.Order)
-	if member != "" {
-		fmt.Fprintf(w, "  %s = %s,\n", member[strings.LastIndex(member, ".")+1:], val)
-		return nil
-	}
-	fmt.Fprintf(w, "%s %s\n", types.Decl(t, ""), val)
-	return nil
-}
-
-func (s *Session) whatis(w io.Writer, args []string) error {
-	if len(args) != 2 {
-		return fmt.Errorf("whatis SYMBOL|TYPE: %w", ErrUsage)
-	}
-	if err := s.needTypes("whatis"); err != nil {
-		return err
-	}
-	name := args[1]
-	ty := s.Kernel.Types
-	if v, err := ty.Variable(name); err == nil {
-		fmt.Fprintf(w, "%s;\n", types.Decl(v, name))
-		return nil
-	}
-	if f, err := ty.Function(name); err == nil {
-		fmt.Fprintf(w, "%s;\n", types.Decl(f, name))
-		return nil
-	}
-	t, err := ty.Named(name)
-	if err != nil {
-		return fmt.Errorf("whatis: %w", err)
-	}
-	switch types.Strip(t).(type) {
-	case *dwarf.StructType, *dwarf.EnumType:
-		fmt.Fprint(w, types.Layout(t, false))
-	default:
-		fmt.Fprintf(w, "type = %s\n", types.Decl(types.Strip(t), ""))
 	}
 	return nil
 }

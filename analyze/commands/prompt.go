@@ -128,9 +128,26 @@ func (s *Session) pipe(cmdLine, shell string, out io.Writer) error {
 	return runErr
 }
 
-// redirect splits "cmd > file" and "cmd >> file".
+// redirect splits "cmd > file" and "cmd >> file". The '>' of C's "->"
+// (p task->comm) is not a redirect.
 func redirect(line string) (cmd, target string, appendMode bool, err error) {
-	cmd, rest, ok := cutUnquoted(line, '>')
+	cmd, rest, ok := "", line, false
+	for {
+		before, after, found := cutUnquoted(rest, '>')
+		if !found {
+			if !ok {
+				return line, "", false, nil
+			}
+			break
+		}
+		if strings.HasSuffix(before, "-") {
+			cmd += before + ">"
+			rest = after
+			continue
+		}
+		cmd, rest, ok = cmd+before, after, true
+		break
+	}
 	if !ok {
 		return line, "", false, nil
 	}

@@ -39,3 +39,41 @@ func (k *Kernel) walkList(head uint64) ([]uint64, error) {
 		cur = next
 	}
 }
+
+// ListEntries walks a list of structs linked through an embedded
+// pointer pair (struct list_head, or any struct whose first word is the
+// next pointer) and returns the address of each struct, as crash's list
+// prints them: from the struct at start, following the pointer at
+// start+offset, until the walk returns to start, meets NULL, or meets the
+// head at stop (a list_head not inside any entry). reverse follows the
+// second word (prev) instead. A node met twice ends the walk with
+// ErrLoop naming it; at most max entries are returned.
+func (k *Kernel) ListEntries(start uint64, offset int64, stop uint64, reverse bool, max int) ([]uint64, error) {
+	link := uint64(offset)
+	if reverse {
+		link += uint64(k.PtrSize)
+	}
+	var out []uint64
+	seen := map[uint64]bool{}
+	for entry := start; ; {
+		if seen[entry] {
+			return out, fmt.Errorf("duplicate list entry %#x after %d entries: %w", entry, len(out), ErrLoop)
+		}
+		if len(out) >= max {
+			return out, fmt.Errorf("more than %d entries: %w", max, ErrLoop)
+		}
+		seen[entry] = true
+		next, err := k.ReadPtr((entry + link) & k.mask())
+		if err != nil {
+			return out, fmt.Errorf("reading the link of entry %#x at %#x: %w", entry, (entry+link)&k.mask(), err)
+		}
+		out = append(out, entry)
+		if next == 0 || next == stop {
+			return out, nil
+		}
+		entry = (next - uint64(offset)) & k.mask()
+		if entry == start {
+			return out, nil
+		}
+	}
+}

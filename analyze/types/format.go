@@ -126,9 +126,22 @@ func maxOffset(t dwarf.Type, base int64, depth int) int64 {
 	return m
 }
 
+// LayoutAt is Layout with each member's address at addr instead of its
+// offset, as crash's "struct -o NAME ADDRESS" prints it.
+func LayoutAt(t dwarf.Type, addr uint64) string {
+	var b strings.Builder
+	l := layout{b: &b, at: addr, absolute: true}
+	l.width = len(fmt.Sprintf("[%x]", addr+uint64(maxOffset(Strip(t), 0, 0)))) + 2
+	l.write(t)
+	fmt.Fprintf(&b, "\nSIZE: %d\n", t.Size())
+	return b.String()
+}
+
 type layout struct {
-	b     *strings.Builder
-	width int // the offset column's width; 0 prints no offsets
+	b        *strings.Builder
+	width    int // the offset column's width; 0 prints no offsets
+	at       uint64
+	absolute bool // the column holds addresses (at + offset) in hex
 }
 
 func (l layout) write(t dwarf.Type) {
@@ -160,7 +173,10 @@ func (l layout) prefix(off int64, show bool, depth int) string {
 		return "    " + ind
 	}
 	col := ""
-	if show {
+	switch {
+	case show && l.absolute:
+		col = fmt.Sprintf("[%x]", l.at+uint64(off))
+	case show:
 		col = fmt.Sprintf("[%d]", off)
 	}
 	return fmt.Sprintf("%*s ", l.width, col) + ind

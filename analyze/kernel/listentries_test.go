@@ -1,0 +1,62 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"errors"
+	"slices"
+	"testing"
+)
+
+// Entries 0x1000, 0x2000, 0x3000 with their link at offset 8: a ring.
+func ringMem() wordMem {
+	return wordMem{0x1008: 0x2008, 0x2008: 0x3008, 0x3008: 0x1008, 0x100c: 0x3008, 0x200c: 0x1008, 0x300c: 0x2008}
+}
+
+func TestListEntries(t *testing.T) {
+	k := New(ringMem(), nil, nil, binary.LittleEndian, 4, nil)
+	got, err := k.ListEntries(0x1000, 8, 0, false, 100)
+	if err != nil || !slices.Equal(got, []uint64{0x1000, 0x2000, 0x3000}) {
+		t.Errorf("forward = %#x, %v", got, err)
+	}
+	got, err = k.ListEntries(0x1000, 8, 0, true, 100)
+	if err != nil || !slices.Equal(got, []uint64{0x1000, 0x3000, 0x2000}) {
+		t.Errorf("reverse (prev) = %#x, %v", got, err)
+	}
+	// A head at 0x3008 outside the entries stops the walk there.
+	got, err = k.ListEntries(0x1000, 8, 0x3008, false, 100)
+	if err != nil || !slices.Equal(got, []uint64{0x1000, 0x2000}) {
+		t.Errorf("up to the head = %#x, %v", got, err)
+	}
+	// A loop that does not return to the start: 0x3000 → 0x2000.
+	mem := ringMem()
+	mem[0x3008] = 0x2008
+	k = New(mem, nil, nil, binary.LittleEndian, 4, nil)
+	got, err = k.ListEntries(0x1000, 8, 0, false, 100)
+	if !errors.Is(err, ErrLoop) || len(got) != 3 {
+		t.Errorf("loop: %#x, %v; want the 3 entries and ErrLoop", got, err)
+	}
+	if _, err := k.ListEntries(0x1000, 8, 0, false, 2); !errors.Is(err, ErrLoop) {
+		t.Errorf("max 2 of a 3-entry list: %v", err)
+	}
+	got, err = k.ListEntries(0x5000, 8, 0, false, 100)
+	if err == nil || len(got) != 0 {
+		t.Errorf("unreadable start: %#x, %v", got, err)
+	}
+}
+
+// FuzzListEntries: any memory gives entries and an error, never a panic
+// or an endless walk.
+func FuzzListEntries(f *testing.F) {
+	f.Add([]byte{8, 0x10, 0, 0, 0, 0x20, 0, 0, 0}, uint64(0x1000), int64(8), false)
+	f.Fuzz(func(t *testing.T, words []byte, start uint64, off int64, reverse bool) {
+		mem := wordMem{}
+		for i := 0; i+4 < len(words) && i < 4096; i += 5 {
+			mem[uint64(words[i])<<4] = binary.LittleEndian.Uint32(words[i+1:])
+		}
+		k := New(mem, nil, nil, binary.LittleEndian, 4, nil)
+		got, _ := k.ListEntries(start&0xffffffff, off%4096, 0, reverse, 64)
+		if len(got) > 64 {
+			t.Fatalf("%d entries past the limit", len(got))
+		}
+	})
+}
