@@ -27,6 +27,11 @@ type BTFrame struct {
 	// Words is the frame's stack content for bt -f, one pointer-sized
 	// word each.
 	Words []uint64 `json:"words,omitempty"`
+	// Source is the frame's "file: line" for bt -l.
+	Source string `json:"source,omitempty"`
+	// lookup is the address the frame is named by (a caller's call
+	// site, not its return address).
+	lookup uint64
 }
 
 // BT is one task's backtrace.
@@ -54,7 +59,7 @@ func (s *Session) Backtrace(t kernel.Task, full bool) (BT, error) {
 	}
 	out.Start = bt.Start
 	for i, f := range bt.Frames {
-		fr := BTFrame{N: i, SP: Addr(f.SP), PC: Addr(f.PC), Regs: bt.Saved[i]}
+		fr := BTFrame{N: i, SP: Addr(f.SP), PC: Addr(f.PC), Regs: bt.Saved[i], lookup: f.Lookup}
 		if sym, _, err := s.Kernel.Syms.At(f.Lookup); err == nil {
 			fr.Function, fr.Offset = sym.Name, f.PC-sym.Addr
 		} else {
@@ -108,7 +113,7 @@ func (s *Session) codeName(addr uint64) string {
 }
 
 func (s *Session) bt(w io.Writer, args []string) error {
-	var all, full bool
+	var all, full, withLines bool
 	var sel []string
 	for _, a := range args[1:] {
 		switch a {
@@ -116,6 +121,8 @@ func (s *Session) bt(w io.Writer, args []string) error {
 			all = true
 		case "-f":
 			full = true
+		case "-l":
+			withLines = true
 		default:
 			if strings.HasPrefix(a, "-") {
 				return fmt.Errorf("bt: option %s not supported: %w", a, ErrUsage)
@@ -134,6 +141,9 @@ func (s *Session) bt(w io.Writer, args []string) error {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		if withLines {
+			s.addSources(&b)
+		}
 		bts = append(bts, b)
 	}
 	if s.JSON {
@@ -149,6 +159,20 @@ func (s *Session) bt(w io.Writer, args []string) error {
 		writeBT(w, b, s.showRegs())
 	}
 	return errors.Join(errs...)
+}
+
+// addSources fills each frame's Source from the line tables (bt -l): the
+// line of the call site, inlined code's own line where the call was
+// inlined, as crash prints it.
+func (s *Session) addSources(b *BT) {
+	if s.Lines == nil {
+		return
+	}
+	for i := range b.Frames {
+		if l, err := s.Lines.At(b.Frames[i].lookup); err == nil {
+			b.Frames[i].Source = l.String()
+		}
+	}
 }
 
 // btTargets resolves bt's task arguments: -a, PIDs or task addresses, or
@@ -201,6 +225,9 @@ func writeBT(w io.Writer, b BT, show func([]uint64) []string) {
 	digits := 2 * max(b.wordSize, 4)
 	for _, f := range b.Frames {
 		fmt.Fprintf(w, "%3s [%08x] %s at %08x\n", "#"+strconv.Itoa(f.N), f.SP, escape.Text(f.Function), f.PC)
+		if f.Source != "" {
+			fmt.Fprintf(w, "    %s\n", escape.Text(f.Source))
+		}
 		for i := 0; i < len(f.Words); i += 4 {
 			fmt.Fprintf(w, "    %0*x:", digits, uint64(f.SP)+uint64(i*digits/2))
 			for _, v := range f.Words[i:min(i+4, len(f.Words))] {

@@ -42,7 +42,7 @@ DESCRIPTION
   bt - backtrace
 
 SYNOPSIS
-  bt [-a] [-f] [pid | taskp]
+  bt [-a] [-f] [-l] [pid | taskp]
 
 DESCRIPTION
   Frames "#N [sp] function at pc", unwound with the ARM EHABI tables of the
@@ -56,7 +56,9 @@ DESCRIPTION
   not the crash registers. On arm64 a CPU the crash stopped starts at
   crash_save_cpu on its IRQ stack; its note is the exception frame below.
     -a  the active task on each CPU.
-    -f  the stack words of each frame.`,
+    -f  the stack words of each frame.
+    -l  the source file and line of each frame, from the DWARF line
+        table (an inlined callee's own line where the call was inlined).`,
 		"set": `NAME
   set - set a process context, or the scroll setting
 
@@ -123,12 +125,15 @@ DESCRIPTION
 
 SYNOPSIS
   sym address | symbol
+  sym -l
   sym -q string
 
 DESCRIPTION
   "address (type) name[+offset]"; the type is nm's letter: T/t text,
   D/d data, R/r read-only data, B/b bss, A absolute, W weak, upper case
   for global symbols.
+  A text symbol's source file and line follow, as crash prints them.
+    -l  every symbol, by address.
     -q  every symbol whose name contains string.`,
 		"rd": `NAME
   rd - read memory
@@ -193,6 +198,19 @@ SYNOPSIS
 DESCRIPTION
   The address of a page frame number: decimal, or hexadecimal with 0x, as
   crash reads it.`,
+		"dis": `NAME
+  dis - disassemble
+
+SYNOPSIS
+  dis [-l] [-r] address | symbol | expression [count]
+
+DESCRIPTION
+  Instructions in gdb's syntax, "0xADDR <symbol+offset>:	op	operands",
+  branch targets named. A function's name without a count disassembles
+  the whole function; an address alone, one instruction. Code is read
+  from the dump. ARM (ARM state), arm64 and x86_64.
+    -l  each source line's file and number before its instructions.
+    -r  from the start of the function up to and including address.`,
 		"eval": `NAME
   eval - evaluate an expression
 

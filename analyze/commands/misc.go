@@ -69,11 +69,17 @@ func (s *Session) sym(w io.Writer, args []string) error {
 		}
 		return nil
 	}
+	if len(args) == 2 && args[1] == "-l" {
+		for _, sy := range s.Kernel.Syms.All() {
+			fmt.Fprintf(w, "%x (%c) %s\n", sy.Addr, sy.Letter(), escape.Text(sy.Name))
+		}
+		return nil
+	}
 	if len(args) != 2 {
-		return fmt.Errorf("sym ADDR|NAME | -q STRING: %w", ErrUsage)
+		return fmt.Errorf("sym ADDR|NAME | -l | -q STRING: %w", ErrUsage)
 	}
 	if sy, err := s.Kernel.Syms.Lookup(args[1]); err == nil {
-		fmt.Fprintf(w, "%x (%c) %s\n", sy.Addr, sy.Letter(), escape.Text(sy.Name))
+		fmt.Fprintf(w, "%x (%c) %s%s\n", sy.Addr, sy.Letter(), escape.Text(sy.Name), s.sourceOf(sy.Addr, sy.Letter()))
 		return nil
 	}
 	a, err := s.parseAddr(args[1])
@@ -84,12 +90,25 @@ func (s *Session) sym(w io.Writer, args []string) error {
 	if err != nil {
 		return fmt.Errorf("sym: %w", err)
 	}
-	if off == 0 {
-		fmt.Fprintf(w, "%x (%c) %s\n", a, sy.Letter(), escape.Text(sy.Name))
-	} else {
-		fmt.Fprintf(w, "%x (%c) %s+%d\n", a, sy.Letter(), escape.Text(sy.Name), off)
+	name := escape.Text(sy.Name)
+	if off != 0 {
+		name += fmt.Sprintf("+%d", off)
 	}
+	fmt.Fprintf(w, "%x (%c) %s%s\n", a, sy.Letter(), name, s.sourceOf(a, sy.Letter()))
 	return nil
+}
+
+// sourceOf is " FILE: LINE" for a code address, as crash's sym adds it
+// after a text symbol; "" for data or without line tables.
+func (s *Session) sourceOf(addr uint64, letter byte) string {
+	if s.Lines == nil || (letter|0x20 != 't' && letter|0x20 != 'w') {
+		return ""
+	}
+	l, err := s.Lines.At(addr)
+	if err != nil {
+		return ""
+	}
+	return " " + escape.Text(l.String())
 }
 
 // parseAddr takes hex (with or without 0x, as crash does) or a symbol name.

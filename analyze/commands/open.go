@@ -2,6 +2,10 @@ package commands
 
 import (
 	"io"
+	"strconv"
+
+	"github.com/kdumpkit/kdumpkit/analyze/disasm"
+	"github.com/kdumpkit/kdumpkit/analyze/lines"
 
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
@@ -32,12 +36,18 @@ func NewSession(img *kernel.Image, d kernel.Dump, printk func() ([]LogRecord, er
 }
 
 func sessionFor(p *kernel.Program, printk func() ([]LogRecord, error), warn io.Writer) *Session {
-	return &Session{
+	s := &Session{
 		Kernel: p.Kernel, Unwind: p.Image.Unwind, Printk: printk,
 		KernelPath: p.Image.Path, DumpPath: p.Dump.Path(), DumpRAM: p.Dump.RAMBytes(),
 		Partial: p.Partial, Unverified: p.Unverified,
 		Machine: p.Dump.Arch().Name(), Warn: warn,
 	}
+	s.Decoder, _ = disasm.For(p.Dump.Machine()) // nil: dis says why
+	if p.Image.ELF != nil {
+		off, _ := strconv.ParseUint(p.Kernel.VMCOREINFO["KERNELOFFSET"], 16, 64)
+		s.Lines = lines.New(p.Image.ELF, off)
+	}
+	return s
 }
 
 // warnTo prints each warning as a WARNING line on w.

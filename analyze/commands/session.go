@@ -7,7 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kdumpkit/kdumpkit/analyze/disasm"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
+	"github.com/kdumpkit/kdumpkit/analyze/lines"
 	"github.com/kdumpkit/kdumpkit/analyze/unwind"
 )
 
@@ -54,6 +56,13 @@ type Session struct {
 	Pager string
 
 	current *kernel.Task
+	// Decoder disassembles the dump's code (dis); nil for a machine
+	// without one.
+	Decoder disasm.Decoder
+	// Lines maps code addresses to source lines (dis -l, bt -l); nil
+	// without a vmlinux.
+	Lines *lines.Table
+
 	// printCount numbers p's answers, $1, $2..., as gdb's value history.
 	printCount int
 }
@@ -68,12 +77,12 @@ func commandTable() map[string]command {
 		"sys":     {(*Session).sys, "system data"},
 		"log":     {(*Session).log, "kernel message buffer [-m]"},
 		"ps":      {(*Session).ps, "process status [-p|-c] [pid|task]..."},
-		"bt":      {(*Session).bt, "backtrace [-a] [-f] [pid|task]"},
+		"bt":      {(*Session).bt, "backtrace [-a] [-f] [-l] [pid|task]"},
 		"set":     {(*Session).set, "set context [pid|task|-c cpu|-p]"},
 		"struct":  {(*Session).structCmd, "struct NAME[.member,...] [-o] [-l off] [ADDR [COUNT]]"},
 		"union":   {(*Session).structCmd, "union NAME[.member,...] [-o] [ADDR [COUNT]]"},
 		"whatis":  {(*Session).whatis, "whatis [-o] SYMBOL|TYPE|struct NAME"},
-		"sym":     {(*Session).sym, "sym ADDR|NAME, sym -q STRING"},
+		"sym":     {(*Session).sym, "sym ADDR|NAME, sym -l, sym -q STRING"},
 		"rd":      {(*Session).rd, "read memory: rd [-8|-16|-32|-64] [-s] [-x] [-a] [-p] ADDR [COUNT]"},
 		"list":    {(*Session).list, "list [-o off] [-s struct[.m,...]] [-r] [-h|-H] START: walk a linked list"},
 		"net":     {(*Session).net, "network devices and their IPv4 addresses"},
@@ -85,6 +94,7 @@ func commandTable() map[string]command {
 		"p":       {(*Session).print, "print a C expression: p init_task.comm, p (struct list_head *)ADDR, p runqueues:0"},
 		"px":      {(*Session).print, "p with integers in hex"},
 		"pd":      {(*Session).print, "p with integers in decimal"},
+		"dis":     {(*Session).dis, "dis [-l] [-r] ADDR|SYMBOL [COUNT]: disassemble"},
 		"eval":    {(*Session).eval, "eval [-b] EXPRESSION: hex, decimal, octal, binary"},
 		"ascii":   {(*Session).ascii, "ascii [HEX]...: a value's bytes as characters"},
 		"task":    {(*Session).task, "task [-R member[,member]] [pid|task]...: the task_struct"},
