@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,3 +71,34 @@ func stageTime(rs []qemu.Reached, stage string) time.Duration {
 	return 0
 }
 
+// BenchmarkKdumpFormats: one vexpress sysrq run per vmcore format, the
+// ELF copy beside makedumpfile's dump levels 0, 1 and 31 (zstd), over
+// 9p: the vmcore's size against /proc/vmcore's, the capture's wall time
+// in the guest (the "vmcore saved" stage) and the whole run's.
+func BenchmarkKdumpFormats(b *testing.B) {
+	k := prepare(b, vexpress(b))
+	k.Log = io.Discard
+	for _, format := range []string{protocol.FormatELF, "kdump:0", "kdump:1", protocol.FormatKdump} {
+		b.Run(format, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				k.Format = format
+				start := time.Now()
+				res, err := k.Run(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				m, err := capture.ReadManifest(res.Dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				f, _ := m.File(capture.VmcoreName)
+				saved := stageTime(res.Stages, "vmcore saved")
+				b.ReportMetric(float64(f.Size)/1e6, "MB-vmcore")
+				b.ReportMetric(saved.Seconds(), "s/capture")
+				b.ReportMetric(time.Since(start).Seconds(), "s/run")
+				b.Logf("%s: vmcore %.1f MB (%s %s), capture in the guest %.1f s, whole run %.1f s",
+					format, float64(f.Size)/1e6, m.Format, m.Detail, saved.Seconds(), time.Since(start).Seconds())
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -29,6 +30,24 @@ const (
 	FormatKdump = "kdump" // makedumpfile's kdump-compressed, dump level 31, zstd: free, cache and user pages left out
 )
 
+// ParseFormat reads a kdumpkit.format= value: elf, kdump (dump level 31)
+// or kdump:LEVEL with a makedumpfile dump level from 0 to 31. The level
+// is -1 for elf.
+func ParseFormat(v string) (kind string, level int, err error) {
+	switch {
+	case v == FormatELF:
+		return FormatELF, -1, nil
+	case v == FormatKdump:
+		return FormatKdump, 31, nil
+	case strings.HasPrefix(v, FormatKdump+":"):
+		n, err := strconv.Atoi(strings.TrimPrefix(v, FormatKdump+":"))
+		if err == nil && n >= 0 && n <= 31 {
+			return FormatKdump, n, nil
+		}
+	}
+	return "", 0, fmt.Errorf("want %s, %s or %s:LEVEL (a dump level from 0 to 31)", FormatELF, FormatKdump, FormatKdump)
+}
+
 // Config is the board's init settings: the /kdump/config file the rootfs
 // build writes from the board file, then kdumpkit.KEY=VALUE kernel
 // parameters over it.
@@ -40,7 +59,7 @@ type Config struct {
 	CaptureInitrd string
 	CrashCmdline  string // capture kernel's command line
 	Kexec         string // KexecAuto, KexecFile or KexecLoad
-	Format        string // FormatELF or FormatKdump
+	Format        string // FormatELF, FormatKdump or kdump:LEVEL (ParseFormat)
 }
 
 // DefaultConfig is what the init uses when neither the file nor the
@@ -130,7 +149,7 @@ func (c *Config) set(k, v string) error {
 		err = oneOf(v, KexecAuto, KexecFile, KexecLoad)
 		c.Kexec = keep(c.Kexec, v, err)
 	case "format":
-		err = oneOf(v, FormatELF, FormatKdump)
+		_, _, err = ParseFormat(v)
 		c.Format = keep(c.Format, v, err)
 	default:
 		return fmt.Errorf("%s: unknown setting (mode, crash, targets, crash_kernel, capture_initrd, crash_cmdline, kexec, format)", k)

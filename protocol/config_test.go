@@ -159,6 +159,12 @@ func TestFormatSetting(t *testing.T) {
 	if errs := c.ApplyCmdline("kdumpkit.format=lzo"); len(errs) != 1 || c.Format != FormatKdump || !strings.Contains(errs[0].Error(), `format="lzo"`) {
 		t.Errorf("%q %v", c.Format, errs)
 	}
+	if errs := c.ApplyCmdline("kdumpkit.format=kdump:32"); len(errs) != 1 || c.Format != FormatKdump {
+		t.Errorf("level 32: %q %v", c.Format, errs)
+	}
+	if kind, level, err := ParseFormat("kdump:1"); kind != FormatKdump || level != 1 || err != nil {
+		t.Errorf("kdump:1: %q %d %v", kind, level, err)
+	}
 	if !strings.HasSuffix(c.CaptureCmdline(), " kdumpkit.format=kdump") {
 		t.Errorf("capture cmdline %q", c.CaptureCmdline())
 	}

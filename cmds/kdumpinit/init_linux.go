@@ -210,8 +210,11 @@ func captureAndPowerOff(c protocol.Config) error {
 		fmt.Println(protocol.MarkerCaptureUp)
 	}
 	args := []string{"-targets", c.Targets}
-	if c.Format != "" {
-		args = append(args, "-format", c.Format)
+	if kind, level, err := protocol.ParseFormat(c.Format); err == nil {
+		args = append(args, "-format", kind)
+		if kind == protocol.FormatKdump {
+			args = append(args, "-level", fmt.Sprint(level))
+		}
 	}
 	cmd := exec.Command("/bbin/capture", args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
