@@ -154,7 +154,7 @@ func (d *decompressor) expand(dst, src []byte, flags uint32) error {
 			return fmt.Errorf("snappy: %w", err)
 		}
 	case flags&CompressLZO != 0:
-		return fmt.Errorf("lzo-compressed page: no Go lzo decoder is built in (makedumpfile -R, or crash, read it)")
+		return fmt.Errorf("lzo-compressed page: no Go lzo decoder is built in (crash reads it; `makedumpfile -c -d LEVEL IN OUT` rewrites the dump with zlib)")
 	default:
 		if len(src) != n {
 			return fmt.Errorf("stored page of %d bytes, want %d", len(src), n)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // memFile is a growing in-memory io.WriterAt.
@@ -339,5 +341,22 @@ func TestFlatReaderRefusesOverlap(t *testing.T) {
 	var back memFile
 	if _, err := Reassemble(&back, bytes.NewReader(stream.Bytes())); err != nil || string(back.b) != "abcdxy" {
 		t.Errorf("Reassemble: later block wins as in makedumpfile -R: %q %v", back.b, err)
+	}
+}
+
+// TestSnappyAndLZOPages: makedumpfile -p pages (snappy blocks) expand; an
+// lzo page (-l) is refused naming the tools that read it.
+func TestSnappyAndLZOPages(t *testing.T) {
+	page := bytes.Repeat([]byte("snappy page "), 4096/12+1)[:4096]
+	var d decompressor
+	out := make([]byte, 4096)
+	if err := d.expand(out, s2.EncodeSnappy(nil, page), CompressSnappy); err != nil || !bytes.Equal(out, page) {
+		t.Errorf("snappy: %v", err)
+	}
+	if err := d.expand(out, s2.EncodeSnappy(nil, page[:100]), CompressSnappy); err == nil {
+		t.Error("a snappy block of 100 bytes filled a 4096-byte page")
+	}
+	if err := d.expand(out, []byte{1, 2, 3}, CompressLZO); err == nil || !strings.Contains(err.Error(), "makedumpfile -c") {
+		t.Errorf("lzo: %v", err)
 	}
 }
