@@ -360,3 +360,58 @@ func TestSnappyAndLZOPages(t *testing.T) {
 		t.Errorf("lzo: %v", err)
 	}
 }
+
+// TestSplitPartsAndJoin writes the synthetic dump as two split parts:
+// each reads its own pages and names the other part for the rest, and
+// Join gives back, byte for byte, the dump written whole.
+func TestSplitPartsAndJoin(t *testing.T) {
+	s := newSynth()
+	var whole memFile
+	s.write(t, &whole, s.config(Zstd, 31), -1)
+	var parts []*File
+	for _, r := range [][2]uint64{{0, 30}, {30, uint64(synthPages)}} {
+		cfg := s.config(Zstd, 31)
+		cfg.Part, cfg.PartStart, cfg.PartEnd = true, r[0], r[1]
+		var m memFile
+		w, err := NewWriter(&m, cfg, s.present, s.dumped)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, ok := s.dumped.Next(r[0]); ok && i < r[1]; i, ok = s.dumped.Next(i + 1) {
+			if err := w.WritePage(i, s.pages[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := New(bytes.NewReader(m.b), int64(len(m.b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if split, start, end := f.Split(); !split || start != 0x60000+r[0] || end != 0x60000+r[1] {
+			t.Errorf("part %v: Split() = %v %#x %#x", r, split, start, end)
+		}
+		buf := make([]byte, 4096)
+		for i := uint64(0); i < uint64(synthPages); i++ {
+			if !s.dumped.Test(i) {
+				continue
+			}
+			err := f.ReadPage(0x60000+i, buf)
+			if in := i >= r[0] && i < r[1]; in && (err != nil || !bytes.Equal(buf, s.pages[i])) || !in && !errors.Is(err, ErrOtherPart) {
+				t.Errorf("part %v, pfn %d: %v", r, i, err)
+			}
+		}
+		parts = append(parts, f)
+	}
+	var joined memFile
+	if _, err := Join(&joined, []*File{parts[1], parts[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(joined.b, whole.b) {
+		t.Errorf("the joined parts (%d bytes) differ from the dump written whole (%d)", len(joined.b), len(whole.b))
+	}
+	if _, err := Join(&memFile{}, parts[:1]); err == nil || !strings.Contains(err.Error(), "a part is missing") {
+		t.Errorf("one part of two: %v", err)
+	}
+}

@@ -19,6 +19,9 @@ var (
 	// says the dump is incomplete and the page's descriptor was never
 	// written.
 	ErrIncomplete = errors.New("page not written: the dump is incomplete")
+	// ErrOtherPart means a page was dumped into another part of a split
+	// dump (makedumpfile --split).
+	ErrOtherPart = errors.New("page is in another part of the split dump")
 )
 
 // maxNotes bounds the notes read into memory: a few KiB per CPU.
@@ -38,11 +41,16 @@ type File struct {
 	r          io.ReaderAt
 	size       int64
 	dataOffset int64
-	mu         sync.Mutex
-	dec        decompressor
-	cache      [16]cachedPage
-	next       int
-	raw        []byte
+	// A part of a split dump (makedumpfile --split) holds the pages of
+	// pfns [splitStart, splitEnd) (relative); its descriptors count from
+	// splitStart. A whole dump holds [0, MaxMapnr).
+	splitStart, splitEnd uint64
+	rankBase             uint64
+	mu                   sync.Mutex
+	dec                  decompressor
+	cache                [16]cachedPage
+	next                 int
+	raw                  []byte
 }
 
 type cachedPage struct {
@@ -91,6 +99,14 @@ func New(r io.ReaderAt, size int64) (*File, error) {
 	}
 	if err := f.readBitmaps(); err != nil {
 		return nil, err
+	}
+	f.splitEnd = f.MaxMapnr
+	if f.Sub.Split != 0 {
+		if f.Sub.StartPFN64 > f.Sub.EndPFN64 || f.Sub.EndPFN64 > f.MaxMapnr {
+			return nil, &FormatError{bs + int64(l.sub().startPFN64), "start_pfn_64/end_pfn_64", fmt.Sprintf("split part %#x-%#x outside max_mapnr %#x", f.Sub.StartPFN64, f.Sub.EndPFN64, f.MaxMapnr)}
+		}
+		f.splitStart, f.splitEnd = f.Sub.StartPFN64, f.Sub.EndPFN64
+		f.rankBase = f.Dumped.Rank(f.splitStart)
 	}
 	f.raw = make([]byte, bs)
 	for i := range f.cache {
@@ -151,9 +167,20 @@ func (f *File) VMCOREINFO() ([]byte, bool) {
 	return b, true
 }
 
+// Split reports whether f is one part of a split dump, and the absolute
+// pfns [start, end) it holds the pages of.
+func (f *File) Split() (split bool, start, end uint64) {
+	return f.Sub.Split != 0, f.splitStart + f.PFNOffset, f.splitEnd + f.PFNOffset
+}
+
+// descOffset is where the descriptor of dumped pfn i (relative) is.
+func (f *File) descOffset(i uint64) int64 {
+	return f.dataOffset + int64(f.Dumped.Rank(i)-f.rankBase)*PageDescSize
+}
+
 // PageDescAt reads the descriptor of a dumped pfn (relative to PFNOffset).
 func (f *File) PageDescAt(i uint64) (PageDesc, error) {
-	off := f.dataOffset + int64(f.Dumped.Rank(i))*PageDescSize
+	off := f.descOffset(i)
 	var b [PageDescSize]byte
 	if _, err := f.r.ReadAt(b[:], off); err != nil {
 		return PageDesc{}, fmt.Errorf("reading page_desc of pfn %#x at %#x: %w", i+f.PFNOffset, off, err)
@@ -186,6 +213,9 @@ func (f *File) ReadPagePart(pfn uint64, off int, p []byte) error {
 		}
 		return fmt.Errorf("%w (level %d): pfn %#x", ErrExcluded, f.Sub.DumpLevel, pfn)
 	}
+	if i < f.splitStart || i >= f.splitEnd {
+		return fmt.Errorf("%w: pfn %#x (this part holds %#x-%#x)", ErrOtherPart, pfn, f.splitStart+f.PFNOffset, f.splitEnd+f.PFNOffset)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, c := range f.cache {
@@ -205,22 +235,48 @@ func (f *File) ReadPagePart(pfn uint64, off int, p []byte) error {
 	return nil
 }
 
+// readStored returns dumped pfn i's descriptor and stored bytes, as they
+// are in the file (for Join), checked as loadPage checks them.
+func (f *File) readStored(i uint64) (PageDesc, []byte, error) {
+	pfn := i + f.PFNOffset
+	d, err := f.PageDescAt(i)
+	if err != nil {
+		return d, nil, err
+	}
+	if err := f.checkDesc(i, d); err != nil {
+		return d, nil, err
+	}
+	raw := make([]byte, d.Size)
+	if _, err := f.r.ReadAt(raw, d.Offset); err != nil {
+		return d, nil, fmt.Errorf("reading pfn %#x at %#x: %w", pfn, d.Offset, err)
+	}
+	return d, raw, nil
+}
+
+func (f *File) checkDesc(i uint64, d PageDesc) error {
+	pfn := i + f.PFNOffset
+	switch {
+	case d.Offset == 0 && d.Size == 0:
+		if f.Incomplete() {
+			return fmt.Errorf("%w: pfn %#x", ErrIncomplete, pfn)
+		}
+		return &FormatError{f.descOffset(i), "page_desc", fmt.Sprintf("pfn %#x has an empty descriptor in a dump marked complete", pfn)}
+	case d.Size == 0 || d.Size > uint32(f.BlockSize()):
+		return &FormatError{f.descOffset(i), "page_desc.size", fmt.Sprintf("pfn %#x: %d bytes, want 1 to %d", pfn, d.Size, f.BlockSize())}
+	case d.Offset < f.dataOffset || d.Offset+int64(d.Size) > f.size:
+		return &FormatError{f.descOffset(i), "page_desc.offset", fmt.Sprintf("pfn %#x: bytes %#x-%#x lie outside the page data (%#x-%#x)", pfn, d.Offset, d.Offset+int64(d.Size), f.dataOffset, f.size)}
+	}
+	return nil
+}
+
 func (f *File) loadPage(i uint64, dst []byte) error {
 	pfn := i + f.PFNOffset
 	d, err := f.PageDescAt(i)
 	if err != nil {
 		return err
 	}
-	switch {
-	case d.Offset == 0 && d.Size == 0:
-		if f.Incomplete() {
-			return fmt.Errorf("%w: pfn %#x", ErrIncomplete, pfn)
-		}
-		return &FormatError{f.dataOffset + int64(f.Dumped.Rank(i))*PageDescSize, "page_desc", fmt.Sprintf("pfn %#x has an empty descriptor in a dump marked complete", pfn)}
-	case d.Size == 0 || d.Size > uint32(len(dst)):
-		return &FormatError{f.dataOffset + int64(f.Dumped.Rank(i))*PageDescSize, "page_desc.size", fmt.Sprintf("pfn %#x: %d bytes, want 1 to %d", pfn, d.Size, len(dst))}
-	case d.Offset < f.dataOffset || d.Offset+int64(d.Size) > f.size:
-		return &FormatError{f.dataOffset + int64(f.Dumped.Rank(i))*PageDescSize, "page_desc.offset", fmt.Sprintf("pfn %#x: bytes %#x-%#x lie outside the page data (%#x-%#x)", pfn, d.Offset, d.Offset+int64(d.Size), f.dataOffset, f.size)}
+	if err := f.checkDesc(i, d); err != nil {
+		return err
 	}
 	raw := f.raw[:d.Size]
 	if _, err := f.r.ReadAt(raw, d.Offset); err != nil {

@@ -22,6 +22,11 @@ type Config struct {
 	// concatenated); its VMCOREINFO note is found and pointed at.
 	Notes       []byte
 	Compression Compression
+	// Part, when set, makes the file one part of a split dump
+	// (makedumpfile --split) holding the pages of pfns [PartStart,
+	// PartEnd), relative to PFNOffset; its bitmaps stay whole.
+	Part               bool
+	PartStart, PartEnd uint64
 }
 
 // Buffer sizes: what the writer holds beyond the page it is given.
@@ -47,6 +52,8 @@ type Writer struct {
 	total   uint64 // dumped pfns: descriptors in the table
 	written uint64
 	last    uint64 // last pfn written + 1 (relative)
+	// partStart, partEnd: the pfns this file holds pages of (a split part's).
+	partStart, partEnd uint64
 
 	tableOff, dataOff int64 // where the next descriptor chunk and data chunk go
 	desc              []byte
@@ -83,6 +90,15 @@ func NewWriter(out io.WriterAt, cfg Config, present, dumped *Bitmap) (*Writer, e
 		Status: uint32(cfg.Compression) | StatusIncomplete, BlockSize: int32(bs), SubHdrSize: int32(subBlocks),
 		BitmapBlocks: uint32(2 * bitmapBytes / int64(bs)), MaxMapnr: uint32(min(cfg.MaxMapnr, 1<<32-1)), NrCPUs: int32(cfg.NrCPUs)}
 	sub := SubHeader{PhysBase: cfg.PhysBase, DumpLevel: int32(cfg.DumpLevel), MaxMapnr64: cfg.MaxMapnr}
+	w.partEnd = cfg.MaxMapnr
+	if cfg.Part {
+		if cfg.PartStart > cfg.PartEnd || cfg.PartEnd > cfg.MaxMapnr {
+			return nil, fmt.Errorf("split part %#x-%#x outside max_mapnr %#x", cfg.PartStart, cfg.PartEnd, cfg.MaxMapnr)
+		}
+		sub.Split, sub.StartPFN64, sub.EndPFN64 = 1, cfg.PartStart, cfg.PartEnd
+		sub.StartPFN, sub.EndPFN = min(cfg.PartStart, 1<<32-1), min(cfg.PartEnd, 1<<32-1)
+		w.partStart, w.partEnd = cfg.PartStart, cfg.PartEnd
+	}
 	if len(cfg.Notes) > 0 {
 		sub.OffsetNote, sub.SizeNote = int64(bs+subSize), uint64(len(cfg.Notes))
 		if at, n, ok := findNote(cfg.Notes, l.Order, "VMCOREINFO"); ok {
@@ -106,7 +122,8 @@ func NewWriter(out io.WriterAt, cfg Config, present, dumped *Bitmap) (*Writer, e
 			return nil, err
 		}
 	}
-	w.total = BitmapFrom(clearFrom(append([]byte(nil), dumped.Bytes()...), cfg.MaxMapnr)).Count()
+	whole := BitmapFrom(clearFrom(append([]byte(nil), dumped.Bytes()...), cfg.MaxMapnr))
+	w.total = whole.Rank(w.partEnd) - whole.Rank(w.partStart)
 	w.tableOff = bmOff + 2*bitmapBytes
 	w.dataOff = w.tableOff + int64(w.total)*PageDescSize
 	if cfg.DumpLevel&1 != 0 { // one shared page of zeros, as makedumpfile's pd_zero
@@ -154,24 +171,60 @@ func (w *Writer) WritePage(pfn uint64, page []byte) error {
 	if w.err != nil {
 		return w.err
 	}
-	switch {
-	case len(page) != w.cfg.BlockSize:
+	if len(page) != w.cfg.BlockSize {
 		return fmt.Errorf("pfn %#x: page of %d bytes, want %d", pfn+w.pfnOff, len(page), w.cfg.BlockSize)
+	}
+	if err := w.next(pfn); err != nil {
+		return err
+	}
+	if w.cfg.DumpLevel&1 != 0 && isZero(page) {
+		return w.add(w.zeroDesc, nil)
+	}
+	stored, flags := w.comp.compress(page, w.cbuf)
+	return w.add(PageDesc{Size: uint32(len(stored)), Flags: flags}, stored)
+}
+
+// next checks that pfn is the next page this file holds.
+func (w *Writer) next(pfn uint64) error {
+	switch {
 	case !w.dumped.Test(pfn) || pfn >= w.cfg.MaxMapnr:
 		return fmt.Errorf("pfn %#x is not in the dumped bitmap", pfn+w.pfnOff)
+	case pfn < w.partStart || pfn >= w.partEnd:
+		return fmt.Errorf("pfn %#x is outside this split part's %#x-%#x", pfn+w.pfnOff, w.partStart+w.pfnOff, w.partEnd+w.pfnOff)
 	case pfn < w.last:
 		return fmt.Errorf("pfn %#x written after pfn %#x: pages go in pfn order", pfn+w.pfnOff, w.last-1+w.pfnOff)
 	}
-	if next, _ := w.dumped.Next(w.last); next != pfn {
+	if next, _ := w.dumped.Next(max(w.last, w.partStart)); next != pfn {
 		return fmt.Errorf("pfn %#x written before dumped pfn %#x", pfn+w.pfnOff, next+w.pfnOff)
 	}
 	w.last = pfn + 1
-	var d PageDesc
-	if w.cfg.DumpLevel&1 != 0 && isZero(page) {
-		d = w.zeroDesc
-	} else {
-		stored, flags := w.comp.compress(page, w.cbuf)
-		d = PageDesc{Offset: w.dataOff + int64(len(w.data)), Size: uint32(len(stored)), Flags: flags}
+	return nil
+}
+
+// WriteStored stores a page already in its stored form (flags say how),
+// as Join copies pages between dumps without expanding them; a stored
+// page of zeros becomes the shared zero page at dump level 1 and above.
+func (w *Writer) WriteStored(pfn uint64, stored []byte, flags uint32) error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(stored) == 0 || len(stored) > w.cfg.BlockSize || flags&compressMask == 0 && len(stored) != w.cfg.BlockSize {
+		return fmt.Errorf("pfn %#x: stored page of %d bytes (flags %#x), block size %d", pfn+w.pfnOff, len(stored), flags, w.cfg.BlockSize)
+	}
+	if err := w.next(pfn); err != nil {
+		return err
+	}
+	if flags&compressMask == 0 && w.cfg.DumpLevel&1 != 0 && isZero(stored) {
+		return w.add(w.zeroDesc, nil)
+	}
+	return w.add(PageDesc{Size: uint32(len(stored)), Flags: flags}, stored)
+}
+
+// add appends one descriptor, and the page's stored bytes (nil for the
+// shared zero page, whose descriptor is d as it is).
+func (w *Writer) add(d PageDesc, stored []byte) error {
+	if stored != nil {
+		d.Offset = w.dataOff + int64(len(w.data))
 		w.data = append(w.data, stored...)
 	}
 	w.desc = append(w.desc, make([]byte, PageDescSize)...)

@@ -72,6 +72,10 @@ func newKdump(r io.ReaderAt, size int64, name string, flat bool) (*File, error) 
 	if f.Notes, err = ParseNotes(kd.Notes, f.ByteOrder); err != nil {
 		return nil, fmt.Errorf("%s: the sub-header's ELF notes: %w", name, err)
 	}
+	if split, start, end := kd.Split(); split {
+		bs := uint64(kd.BlockSize())
+		f.Warnings = append(f.Warnings, fmt.Errorf("%s is one part of a split dump, holding physical %#x-%#x: pages of the other parts read as errors; `kdumpkit reassemble PART... OUT` joins the parts", name, start*bs, end*bs))
+	}
 	if kd.Incomplete() {
 		f.Warnings = append(f.Warnings, fmt.Errorf("%s: the dump's header says it is incomplete (its writer stopped): pages it did not reach read as errors", name))
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/memmap"
@@ -86,43 +87,92 @@ func runDumpConvert(args []string, _ io.ReadCloser, stdout, stderr io.Writer) er
 	return nil
 }
 
-// runReassemble is `kdumpkit reassemble FLAT OUT`: makedumpfile -R, a
-// flattened stream rewritten as the seekable dump it stands for.
+// runReassemble is `kdumpkit reassemble FLAT OUT` (makedumpfile -R: a
+// flattened stream rewritten as the seekable dump it stands for) and
+// `kdumpkit reassemble PART PART... OUT` (makedumpfile --reassemble: the
+// parts of a split dump joined into one).
 func runReassemble(args []string, stdin io.ReadCloser, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("reassemble", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kdumpkit reassemble FLAT OUT\n\nRewrites a flattened makedumpfile stream (makedumpfile -F, the capture tool's stream targets) as the kdump-compressed file it stands for; FLAT \"-\" reads standard input.")
+		fmt.Fprintln(stderr, "usage: kdumpkit reassemble FLAT OUT\n       kdumpkit reassemble PART PART... OUT\n\nRewrites a flattened makedumpfile stream (makedumpfile -F, the capture tool's stream targets) as the kdump-compressed file it stands for (FLAT \"-\" reads standard input), or joins the parts of a split dump (makedumpfile --split) into one file.")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
+	if fs.NArg() < 2 {
 		fs.Usage()
-		return fmt.Errorf("want FLAT and OUT, got %d arguments", fs.NArg())
+		return fmt.Errorf("want FLAT and OUT, or split PARTs and OUT, got %d arguments", fs.NArg())
+	}
+	ins, outPath := fs.Args()[:fs.NArg()-1], fs.Arg(fs.NArg()-1)
+	if len(ins) > 1 {
+		return joinParts(ins, outPath, stdout)
 	}
 	var in io.Reader = stdin
-	if fs.Arg(0) != "-" {
-		f, err := dump.OpenRegular(fs.Arg(0))
+	if ins[0] != "-" {
+		f, err := dump.OpenRegular(ins[0])
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		in = f
 	}
-	out, err := os.Create(fs.Arg(1))
+	out, err := os.Create(outPath)
 	if err != nil {
 		return err
 	}
 	defer out.Close()
 	n, err := diskdump.Reassemble(out, bufio.NewReaderSize(in, 1<<20))
 	if errors.Is(err, diskdump.ErrNotFlat) {
-		os.Remove(fs.Arg(1))
-		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+		os.Remove(outPath)
+		return fmt.Errorf("%s: %w (a split part needs its sibling parts: reassemble PART PART... OUT)", ins[0], err)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w (the %d bytes written to %s are incomplete)", fs.Arg(0), err, n, fs.Arg(1))
+		return fmt.Errorf("%s: %w (the %d bytes written to %s are incomplete)", ins[0], err, n, outPath)
 	}
-	fmt.Fprintf(stdout, "%s: %d bytes\n", fs.Arg(1), n)
+	fmt.Fprintf(stdout, "%s: %d bytes\n", outPath, n)
 	return out.Sync()
+}
+
+// joinParts joins split parts into outPath, written under a temporary
+// name and renamed when whole.
+func joinParts(ins []string, outPath string, stdout io.Writer) error {
+	var parts []*diskdump.File
+	for _, p := range ins {
+		f, err := dump.OpenRegular(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		kd, err := diskdump.New(f, st.Size())
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		parts = append(parts, kd)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(outPath), "."+filepath.Base(outPath)+".part-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	w, err := diskdump.Join(tmp, parts)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("joining %s: %w", strings.Join(ins, ", "), err)
+	}
+	if err := os.Rename(tmp.Name(), outPath); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d split parts joined, %d pages, %d bytes\n", outPath, len(parts), w.Total(), w.Size())
+	return nil
 }

@@ -40,8 +40,9 @@ func makedumpfileARM64() (root, qemu string, err error) {
 // TestMakedumpfileInterop: Debian's makedumpfile 1.7.2 (arm64, under
 // qemu-aarch64-static) writes the arm64 test dump at level 31 with zlib;
 // the analyzer reads that file as it reads the ELF (the same kernel log,
-// sys and ps, every dumped page's bytes), and dump-convert's own level-31
-// file keeps exactly the pages makedumpfile keeps.
+// sys and ps, every dumped page's bytes), dump-convert's own level-31
+// file keeps exactly the pages makedumpfile keeps, and makedumpfile's
+// --split parts joined by `kdumpkit reassemble` hold the same pages.
 func TestMakedumpfileInterop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: needs the arm64 test dump")
@@ -104,6 +105,32 @@ func TestMakedumpfileInterop(t *testing.T) {
 			t.Fatalf("physical %#x: %v %v, equal %v", pa, err1, err2, bytes.Equal(a, b))
 		}
 	}
+	// makedumpfile --split: the parts joined by reassemble hold the same
+	// pages as the single file.
+	parts := []string{filepath.Join(dir, "part1"), filepath.Join(dir, "part2")}
+	cmd = exec.Command(qemu, "-L", root, filepath.Join(root, "usr/bin/makedumpfile"), "--split", "-c", "-d", "31", d.Vmcore, parts[0], parts[1])
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("makedumpfile --split: %v\n%s", err, out)
+	}
+	joined := filepath.Join(dir, "vmcore.joined")
+	if err := runReassemble(append(parts, joined), nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	j, err := dump.Open(joined)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if !bytes.Equal(j.Kdump().Dumped.Bytes(), km.Dumped.Bytes()) {
+		t.Error("the joined split parts dump other pages than the single file")
+	}
+	for i, ok := km.Dumped.Next(0); ok; i, ok = km.Dumped.Next(i + 1) {
+		pa := (i + km.PFNOffset) * 4096
+		if err1, err2 := e.ReadPhys(a, pa), j.ReadPhys(b, pa); err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Fatalf("joined, physical %#x: %v %v, equal %v", pa, err1, err2, bytes.Equal(a, b))
+		}
+	}
+
 	le, err1 := printk.ReadDump(e)
 	lm, err2 := printk.ReadDump(m)
 	if err1 != nil || err2 != nil || len(le.Records) == 0 || fmt.Sprint(le.Records) != fmt.Sprint(lm.Records) {

@@ -18,7 +18,7 @@ type subcommand struct {
 var subcommands = map[string]subcommand{
 	"analyze":      {runAnalyze, "analyze [-c \"cmd; cmd\"] [-i FILE] [--json] VMLINUX VMCORE   crash-like analysis"},
 	"dump-convert": {runDumpConvert, "dump-convert [-d LEVEL] [-c zstd|zlib|none] [-F] VMCORE OUT   ELF vmcore → filtered kdump-compressed dump"},
-	"reassemble":   {runReassemble, "reassemble FLAT OUT                                          flattened makedumpfile stream → kdump-compressed file"},
+	"reassemble":   {runReassemble, "reassemble FLAT OUT | PART PART... OUT                       flattened stream or split parts → one kdump-compressed file"},
 	"dmesg":        {runDmesg, "dmesg [-m] [--json] VMCORE                                  the kernel log, no vmlinux needed"},
 	"receive":      {runReceive, "receive [-listen 127.0.0.1:8123] [-dir DIR] [-token T] [-once]  take dumps uploaded over HTTP by the capture tool"},
 }
