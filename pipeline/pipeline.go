@@ -179,6 +179,9 @@ func re(s string) *regexp.Regexp { return regexp.MustCompile(regexp.QuoteMeta(s)
 func (k *Kdump) stages() []qemu.Stage {
 	t := k.Board.Kdump.Timeouts
 	failCapture := re(protocol.MarkerCaptureFailed)
+	// The kernel's own "reboot: Power down" says the same as our marker,
+	// should the marker be lost in the console tty at power-off.
+	poweroff := regexp.MustCompile(regexp.QuoteMeta(protocol.MarkerPowerOff) + `|reboot: Power down`)
 	return []qemu.Stage{
 		{Name: "booted", Marker: regexp.MustCompile(`Run /init as init process`), Timeout: t.Boot.D()},
 		{Name: "crash kernel loaded", Marker: re(protocol.MarkerReady), Fail: re(protocol.MarkerLoadFailed), Timeout: t.Load.D()},
@@ -186,6 +189,6 @@ func (k *Kdump) stages() []qemu.Stage {
 		{Name: "panic triggered", Marker: regexp.MustCompile(`Kernel panic - not syncing|Internal error: |kernel BUG at |Unable to handle kernel `), Timeout: t.Panic.D()},
 		{Name: "capture kernel up", Marker: re(protocol.MarkerCaptureUp), Fail: failCapture, Timeout: t.Panic.D()},
 		{Name: "vmcore saved", Marker: re(protocol.MarkerSaved), Fail: failCapture, Timeout: t.Capture.D()},
-		{Name: "powering off", Marker: re(protocol.MarkerPowerOff), Timeout: t.Poweroff.D()},
+		{Name: "powering off", Marker: poweroff, Timeout: t.Poweroff.D()},
 	}
 }

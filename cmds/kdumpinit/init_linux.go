@@ -27,8 +27,7 @@ func run() error {
 	if c.Mode == protocol.ModeCapture {
 		// Booted as the capture kernel, yet the old memory is not exported.
 		fmt.Printf("%s no /proc/vmcore in the capture kernel: CONFIG_PROC_VMCORE or CONFIG_CRASH_DUMP is off\n", protocol.MarkerCaptureFailed)
-		fmt.Println(protocol.MarkerPowerOff)
-		return unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+		return powerOff()
 	}
 	how, err := loadCrashKernel(c)
 	if err != nil {
@@ -221,7 +220,16 @@ func captureAndPowerOff(c protocol.Config) error {
 	if err := cmd.Run(); err != nil {
 		fmt.Printf("kdumpinit: capture: %v\n", err)
 	}
+	return powerOff()
+}
+
+// powerOff says so on the console and powers off. The marker is the last
+// line the host waits for: the console tty is drained first (tcdrain),
+// since the kernel's power-off does not wait for user output still in
+// the tty's buffer, and the line was lost on arm64 that way.
+func powerOff() error {
 	fmt.Println(protocol.MarkerPowerOff)
 	unix.Sync()
+	unix.IoctlSetInt(int(os.Stdout.Fd()), unix.TCSBRK, 1)
 	return unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 }
