@@ -1,6 +1,7 @@
 // Package commands implements crash-style commands (sys, log, ps, bt, set,
-// struct, whatis, sym, rd, p, task, foreach bt, help, q) on top of the
-// analyzer's helpers, in the output shapes of the crash utility's white
+// struct, union, whatis, sym, rd, p, px, pd, eval, ascii, vtop, ptov, btop,
+// ptob, dis, list, kmem, task, files, runq, mod, net, mach, foreach, help,
+// q) on top of the analyzer's helpers, in the output shapes of the crash utility's white
 // paper, plus the interactive prompt with its "|" pipes and ">"/">>"
 // redirects.
 //

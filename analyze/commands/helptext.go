@@ -22,11 +22,68 @@ DESCRIPTION
   log - dump the kernel message buffer
 
 SYNOPSIS
-  log [-m]
+  log [-m] [-T | -t]
 
 DESCRIPTION
   The printk records, "[seconds.micros] text", read from VMCOREINFO alone.
-    -m  show each message's log level as <N> after the timestamp.`,
+    -m  show each message's log level as <N> after the timestamp.
+    -T  the wall-clock time of each record, reckoned as crash does from
+        the crash's time (CRASHTIME) less the uptime.
+    -t  no timestamps.`,
+		"kmem": `NAME
+  kmem - kernel memory
+
+SYNOPSIS
+  kmem -i
+  kmem [-p] address
+
+DESCRIPTION
+    -i  the memory accounting in crash's table: total, free and used
+        pages, SHARED (pages mapped more than once, walking mem_map),
+        buffers (block device page cache), cached (file pages less swap
+        cache and buffers), slab (the kernel's slab counters; crash sums
+        its caches' slabs instead), huge pages, swap, the commit limit and
+        Committed_AS.
+  address: what it is: a kernel symbol, a task_struct or a task's kernel
+  stack, and the struct page of its memory (-p: address is physical).`,
+		"runq": `NAME
+  runq - run queues
+
+SYNOPSIS
+  runq
+
+DESCRIPTION
+  Each CPU's runqueue: its current task, then the tasks queued on the RT
+  priority array and in the CFS tree (group entities opened), "[prio]"
+  each.`,
+		"mach": `NAME
+  mach - machine data
+
+SYNOPSIS
+  mach
+
+DESCRIPTION
+  Machine type, memory, CPUs, HZ (from tick_nsec), page size, the kernel's
+  virtual, module and vmalloc bases (ARM) and its stack size.`,
+		"files": `NAME
+  files - open files
+
+SYNOPSIS
+  files [pid | taskp] ...
+
+DESCRIPTION
+  The task's root and working directory, then each open file: FD, struct
+  file, dentry, inode, type (REG, DIR, CHR, BLK, FIFO, LNK, SOCK, UNKN for
+  anonymous inodes) and path, named as d_path does across mounts.`,
+		"mod": `NAME
+  mod - loaded modules
+
+SYNOPSIS
+  mod
+
+DESCRIPTION
+  Each module's struct module, name, core base and size; "no modules
+  installed" when there are none.`,
 		"ps": `NAME
   ps - display process status information
 
@@ -261,10 +318,16 @@ DESCRIPTION
     -R  only these members (paths such as se.on_rq), one "name = value,"
         line each, then a blank line.`,
 		"foreach": `NAME
-  foreach - run bt for every task
+  foreach - run a command for each task
 
 SYNOPSIS
-  foreach bt [-f]`,
+  foreach [pid | taskp | name | state | kernel | user | active] ... command [flags]
+
+DESCRIPTION
+  Runs bt, task, files, ps or set with its flags for every task the
+  selectors pick (all tasks without one): PIDs, task addresses, command
+  names, states (RU, IN, UN, ID, ST, TR, ZO, DE...), kernel or user
+  threads, the tasks active on a CPU.`,
 		"q": `NAME
   q - exit the session (also exit, quit)`,
 		"help": `NAME

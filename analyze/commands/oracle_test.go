@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,7 +27,7 @@ import (
 //   - ps RSS: crash 8.0.2 adds MM_FILEPAGES and MM_ANONPAGES only, so its
 //     figure is ours less the shmem pages the kernel's get_mm_rss counts;
 //   - ps %MEM: crash divides by the wrong page count (skipped);
-//   - sym: crash adds the source file and line after the name;
+//   - sym: crash adds the source file and line after the name (ours too);
 //   - vtop: crash adds the page-table entries and the page after the
 //     translation, which is compared.
 func TestOracleCrash(t *testing.T) {
@@ -55,6 +57,7 @@ func TestOracleCrash(t *testing.T) {
 		"sym schedule", "sym ret_fast_syscall", "rd linux_banner 8", "rd -8 linux_banner 20", "rd -64 linux_banner 4",
 		"eval 0x100 * 4", "eval -b 0x12345", "ascii 4142434400", "task -R comm,pid 1",
 		fmt.Sprintf("vtop %x", initTask), "ptov 60000000", "btop 60001000", "ptob 60001", "sys -t",
+		"runq", "mach", "files", "mod", "log -T", "log -t", "kmem -i", "dis -l schedule 4", "bt -l",
 	}
 	theirs, preamble, err := o.Run(context.Background(), fixed, d.Vmcore, cmds)
 	if err != nil {
@@ -72,8 +75,15 @@ func TestOracleCrash(t *testing.T) {
 	}
 	for _, c := range []string{"ps -c 1", psp, "net", "rd linux_banner 8", "rd -8 linux_banner 20", "rd -64 linux_banner 4",
 		"eval 0x100 * 4", "eval -b 0x12345", "ascii 4142434400", "task -R comm,pid 1", "ptov 60000000",
-		"btop 60001000", "ptob 60001", "sys -t"} {
+		"btop 60001000", "ptob 60001", "sys -t", "runq", "mach", "files", "mod"} {
 		same(c)
+	}
+	// log: crash prints each byte outside ASCII as '.', we print UTF-8
+	// text as it is (as dmesg does): compare with ours spelled crash's way.
+	for _, c := range []string{"log -T", "log -t"} {
+		if got, want := asciiDots(ours(c)), crash[c]; got != want {
+			t.Errorf("%s: ours and crash's differ:\n%s", c, firstDiff(got, want))
+		}
 	}
 	// p: the history numbers differ with the order of commands; the
 	// values must not.
@@ -100,6 +110,74 @@ func TestOracleCrash(t *testing.T) {
 		t.Errorf("sys KERNEL: [TAINTED] in crash's %v, in ours %v", strings.Contains(crash["sys"], "[TAINTED]"), strings.Contains(ours("sys"), "[TAINTED]"))
 	}
 	comparePS(t, s, crash["ps"])
+	// kmem -i: crash's SLAB sums its walk of the slab caches, the kernel's
+	// own counters (ours) also count per-CPU slabs; SHARED is crash's
+	// count of pages with _refcount > 1, compared within 1%.
+	for _, row := range []string{"TOTAL MEM", "FREE", "USED", "BUFFERS", "CACHED", "TOTAL SWAP", "COMMIT LIMIT", "COMMITTED"} {
+		if got, want := kmemRow(ours("kmem -i"), row), kmemRow(crash["kmem -i"], row); got != want || got == "" {
+			t.Errorf("kmem -i %s: ours %q, crash %q", row, got, want)
+		}
+	}
+	ourShared, _ := strconv.Atoi(kmemRow(ours("kmem -i"), "SHARED"))
+	theirShared, _ := strconv.Atoi(kmemRow(crash["kmem -i"], "SHARED"))
+	if d := ourShared - theirShared; d*100 > theirShared || -d*100 > theirShared {
+		t.Errorf("kmem -i SHARED: ours %d, crash %d", ourShared, theirShared)
+	}
+	// dis -l: the same instructions and source lines; gdb adds a comment
+	// ("; 0x208") after some immediates.
+	ourDis, theirDis := strings.Split(ours("dis -l schedule 4"), "\n"), strings.Split(crash["dis -l schedule 4"], "\n")
+	if len(ourDis) != len(theirDis) {
+		t.Errorf("dis -l schedule 4: ours\n%s\ncrash\n%s", strings.Join(ourDis, "\n"), strings.Join(theirDis, "\n"))
+	} else {
+		for i := range ourDis {
+			if before, _, _ := strings.Cut(theirDis[i], "\t; "); ourDis[i] != before {
+				t.Errorf("dis -l schedule 4 line %d: ours %q, crash %q", i, ourDis[i], theirDis[i])
+			}
+		}
+	}
+	// bt -l: crash names a caller's line at its return address (the
+	// line after the call, panic.c's inlined panic_other_cpus_shutdown
+	// for panic's call of __crash_kexec), ours at the call; and crash's
+	// ARM bt names the frame after panic's noreturn call wrongly. What
+	// must agree is the line table: the line crash gives for each address
+	// is the one ours gives for the same address.
+	for _, m := range regexp.MustCompile(`\[<([0-9a-f]+)>\] \((\w+)\) from .*\n    (/\S+: \d+)`).FindAllStringSubmatch(crash["bt -l"], -1) {
+		pc, _ := strconv.ParseUint(m[1], 16, 64)
+		if l, err := s.Lines.At(pc); err != nil || l.String() != m[3] {
+			t.Errorf("line of %#x (%s): ours %v (%v), crash %s", pc, m[2], l, err, m[3])
+		}
+	}
+}
+
+// asciiDots spells bytes outside printable ASCII as crash's log does.
+func asciiDots(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 0x80 {
+			b[i] = '.'
+		}
+	}
+	return string(b)
+}
+
+// firstDiff shows where two outputs part.
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) && i < len(bl); i++ {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d: ours %q, crash %q", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("ours %d lines, crash %d", len(al), len(bl))
+}
+
+// kmemRow is the PAGES column of one kmem -i row.
+func kmemRow(out, name string) string {
+	m := regexp.MustCompile(`(?m)^ *` + name + ` +(\d+) `).FindStringSubmatch(out)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
 
 // valueOf is what follows "$N = " in a print answer.

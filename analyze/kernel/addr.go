@@ -69,3 +69,38 @@ func mask(ptrSize int) uint64 {
 	}
 	return ^uint64(0)
 }
+
+// linearBase is implemented by dump readers that know the linear map's
+// start (Vmcore: its PT_LOADs).
+type linearBase interface {
+	LinearBase() (uint64, error)
+}
+
+// KernelVirtualBase is PAGE_OFFSET, where the linear map starts: the
+// virtual address of the lowest RAM the dump holds.
+func (k *Kernel) KernelVirtualBase() (uint64, error) {
+	l, ok := k.Mem.(linearBase)
+	if !ok {
+		return 0, ErrNoTranslation
+	}
+	return l.LinearBase()
+}
+
+// LinearBase is the virtual address of the lowest physical address a
+// PT_LOAD with a linear-map address covers.
+func (v *Vmcore) LinearBase() (uint64, error) {
+	best, found := uint64(0), false
+	var va uint64
+	for _, s := range v.File.Loads {
+		if s.Vaddr == 0 || s.Memsz == 0 {
+			continue
+		}
+		if !found || s.Paddr < best {
+			best, va, found = s.Paddr, s.Vaddr, true
+		}
+	}
+	if !found {
+		return 0, fmt.Errorf("%s: no PT_LOAD with a virtual address", v.Path())
+	}
+	return va, nil
+}
