@@ -130,9 +130,13 @@ func TestKdumpArm64EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := prepare(t, b)
-	for _, crash := range []string{"sysrq", "EXCEPTION", "BUG"} {
+	// sysrq saves the ELF vmcore (its PT_LOADs are checked below); the
+	// oops and the BUG the filtered kdump-compressed file, 60× smaller,
+	// which spares the suite two 775 MiB copies over 9p.
+	for _, c := range []struct{ crash, format string }{{"sysrq", "elf"}, {"EXCEPTION", "kdump"}, {"BUG", "kdump"}} {
+		crash := c.crash
 		t.Run(crash, func(t *testing.T) {
-			k.Crash, k.Log = crash, &testLog{t}
+			k.Crash, k.Format, k.Log = crash, c.format, &testLog{t}
 			res, err := k.Run(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -145,7 +149,9 @@ func TestKdumpArm64EndToEnd(t *testing.T) {
 			if len(res.KASLR) != 2 || res.KASLR[0] == 0 || res.KASLR[1] == 0 || res.KASLR[0] == res.KASLR[1] {
 				t.Errorf("KASLR offsets (first, capture kernel) = %#x: want two different non-zero ones", res.KASLR)
 			}
-			checkCoverage(t, res.Dir, k.Board)
+			if c.format == "elf" {
+				checkCoverage(t, res.Dir, k.Board)
+			}
 		})
 	}
 }
