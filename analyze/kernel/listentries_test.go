@@ -60,3 +60,48 @@ func FuzzListEntries(f *testing.F) {
 		}
 	})
 }
+
+// A three-node rb tree rooted at 0x100: node 0x200 with left 0x300 and
+// right 0x400 (struct rb_node: parent_color, right, left).
+func rbMem() wordMem {
+	return wordMem{
+		0x100: 0x200,
+		0x200: 0, 0x204: 0x400, 0x208: 0x300,
+		0x300: 0x200, 0x304: 0, 0x308: 0,
+		0x400: 0x200, 0x404: 0, 0x408: 0,
+	}
+}
+
+func TestRBInOrder(t *testing.T) {
+	k := New(rbMem(), nil, nil, binary.LittleEndian, 4, nil)
+	got, err := k.rbInOrder(0x100)
+	if err != nil || !slices.Equal(got, []uint64{0x300, 0x200, 0x400}) {
+		t.Errorf("in order = %#x, %v", got, err)
+	}
+	mem := rbMem()
+	mem[0x304] = 0x200 // a right link back up: a cycle
+	k = New(mem, nil, nil, binary.LittleEndian, 4, nil)
+	if _, err := k.rbInOrder(0x100); !errors.Is(err, ErrLoop) {
+		t.Errorf("cycle: %v, want ErrLoop", err)
+	}
+	if _, err := New(wordMem{}, nil, nil, binary.LittleEndian, 4, nil).rbInOrder(0x100); err == nil {
+		t.Error("an unreadable root gave no error")
+	}
+}
+
+// FuzzRBInOrder: any memory gives nodes and an error, never a panic or
+// an endless walk.
+func FuzzRBInOrder(f *testing.F) {
+	f.Add([]byte{0x10, 0x20, 0, 0, 0}, uint64(0x100))
+	f.Fuzz(func(t *testing.T, words []byte, root uint64) {
+		mem := wordMem{}
+		for i := 0; i+4 < len(words) && i < 4096; i += 5 {
+			mem[uint64(words[i])<<2] = binary.LittleEndian.Uint32(words[i+1:])
+		}
+		k := New(mem, nil, nil, binary.LittleEndian, 4, nil)
+		got, _ := k.rbInOrder(root & 0x3ff)
+		if len(got) > maxRBNodes {
+			t.Fatalf("%d nodes past the limit", len(got))
+		}
+	})
+}
