@@ -253,7 +253,7 @@ func kdumpRunFormat(ctx context.Context, crash, kexec, format string) error {
 	if err != nil {
 		return err
 	}
-	if state.kernel.Built {
+	if state.kernel.FromScratch {
 		// A cold run: keep its wall time for the bench target.
 		pipeline.RecordCold(cacheDir(), board().Name, time.Since(invoked))
 	}

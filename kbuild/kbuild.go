@@ -43,7 +43,10 @@ type Artifacts struct {
 	Image, DTB, Vmlinux, Config, SystemMap string
 	ObjDir                                 string
 	Built                                  bool // false when the cache was up to date
-	Duration                               time.Duration
+	// FromScratch is true when the object tree was empty: a cold
+	// build, not one that only redid what an input change touched.
+	FromScratch bool
+	Duration    time.Duration
 }
 
 // ObjDir is the board's object tree in the cache.
@@ -111,6 +114,7 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 	stamp := b.stamp(frags)
 	stampPath := filepath.Join(obj, buildStampFile)
 	a := b.artifactsIn(obj)
+	a.FromScratch = !fileExists(filepath.Join(obj, "vmlinux"))
 	fmt.Fprintf(b.Log, "kernel: Linux %s from %s, compiled by %sgcc from %s (target %s)\n",
 		b.Tree.Version, b.Tree.Source, b.Toolchain.CrossCompile, b.Toolchain.Source, b.Toolchain.Target)
 	if old, err := os.ReadFile(stampPath); err == nil && string(old) == stamp && a.exist() {
@@ -134,7 +138,7 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.Built, out.ObjDir, out.Duration = a.Built, obj, time.Since(start)
+	out.Built, out.FromScratch, out.ObjDir, out.Duration = a.Built, a.Built && a.FromScratch, obj, time.Since(start)
 	return out, nil
 }
 

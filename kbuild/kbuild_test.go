@@ -136,13 +136,16 @@ func TestConfigureThenRunSkipsWhatIsDone(t *testing.T) {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	// make -j runs zImage and vmlinux in either order.
+	if !a.FromScratch {
+		t.Errorf("first Run into an empty object tree: FromScratch = false")
+	}
 	if runs := makeRuns(t, count); !a.Built || len(runs) != 4 || strings.Join(runs[:2], " ") != "defconfig olddefconfig" ||
 		!(runs[2] == "zImage" && runs[3] == "vmlinux" || runs[2] == "vmlinux" && runs[3] == "zImage") {
 		t.Errorf("Run after Configure: built=%v, make runs %v", a.Built, makeRuns(t, count))
 	}
 	log.Reset()
-	if a, err = b.Run(ctx); err != nil || a.Built {
-		t.Fatalf("second Run: built=%v err=%v", a != nil && a.Built, err)
+	if a, err = b.Run(ctx); err != nil || a.Built || a.FromScratch {
+		t.Fatalf("second Run: built=%v from scratch=%v err=%v", a != nil && a.Built, a != nil && a.FromScratch, err)
 	}
 	if n := len(makeRuns(t, count)); n != 4 || !strings.Contains(log.String(), "up to date") {
 		t.Errorf("second Run ran make (%d runs) or did not say so:\n%s", n, log.String())
