@@ -97,7 +97,9 @@ func (s *Session) kmemAddr(w io.Writer, addr uint64, physical bool) error {
 	found := false
 	phys := addr
 	if !physical {
-		if sy, off, err := s.Kernel.Syms.At(addr); err == nil && (off < sy.Size || off == 0) {
+		// Absolute symbols (sizes, offsets the linker defines) name no
+		// memory.
+		if sy, off, err := s.Kernel.Syms.At(addr); err == nil && (off < sy.Size || off == 0) && sy.Letter()|0x20 != 'a' {
 			name := escape.Text(sy.Name)
 			if off > 0 {
 				name += fmt.Sprintf("+%d", off)

@@ -36,7 +36,7 @@ func TestPipesRedirectsPrompt(t *testing.T) {
 		t.Errorf("ps | grep -c kworker printed %q", n)
 	}
 	b, err := os.ReadFile(out)
-	if err != nil || !strings.HasPrefix(string(b), "   PID") || !strings.Contains(string(b), "RELEASE:") {
+	if err != nil || !strings.HasPrefix(string(b), "      PID    PPID") || !strings.Contains(string(b), "RELEASE:") {
 		t.Errorf("redirected file: %v\n%s", err, b)
 	}
 	stdout.Reset()

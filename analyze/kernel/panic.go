@@ -15,6 +15,9 @@ func (k *Kernel) PerCPU(sym string, cpu int) (uint64, error) {
 	if err != nil {
 		return base, nil // !SMP: the variable itself
 	}
+	if n := k.possibleCPUs(); cpu < 0 || cpu >= n {
+		return 0, fmt.Errorf("%s:%d: the kernel has CPUs 0 to %d", sym, cpu, n-1)
+	}
 	o, err := k.ReadPtr(offs + uint64(cpu*k.PtrSize))
 	if err != nil {
 		return 0, fmt.Errorf("__per_cpu_offset[%d]: %w", cpu, err)
