@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 )
 
@@ -42,6 +43,11 @@ func (k *Kernel) Taint() (Taint, error) {
 		}
 	}
 	n := sym.Size / size
+	if sym.Size == 0 {
+		// kallsyms give no sizes: the kernel sets only the bits its table
+		// defines, so it reaches at least the highest set one.
+		n = uint64(bits.Len64(mask))
+	}
 	if n == 0 || n > 64 {
 		return t, fmt.Errorf("taint_flags: %d bytes is not a table of %d-byte entries", sym.Size, size)
 	}

@@ -81,7 +81,7 @@ func TestAnalyzeWithoutVmlinux(t *testing.T) {
 	if err := runAnalyze([]string{"-c", "sys; sym sysrq_handle_crash", "-", vmcore}, io.NopCloser(strings.NewReader("")), &out, &errw); err != nil {
 		t.Fatalf("%v\n%s", err, errw.String())
 	}
-	if !strings.Contains(out.String(), `PANIC: "Kernel panic - not syncing: sysrq triggered crash"`) || !strings.Contains(out.String(), "(T) sysrq_handle_crash") {
+	if !strings.Contains(out.String(), `PANIC: "Kernel panic - not syncing: sysrq triggered crash"`) || !strings.Contains(out.String(), "(t) sysrq_handle_crash") {
 		t.Errorf("without vmlinux:\n%s", out.String())
 	}
 }
