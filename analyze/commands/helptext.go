@@ -46,6 +46,22 @@ DESCRIPTION
         Committed_AS.
   address: what it is: a kernel symbol, a task_struct or a task's kernel
   stack, and the struct page of its memory (-p: address is physical).`,
+		"search": `NAME
+  search - search memory
+
+SYNOPSIS
+  search [-s start] [-e end | -l length] [-p] [-t] [-w | -h | -c] [-m mask] value ...
+
+DESCRIPTION
+  Each place a value sits in memory, "ADDRESS: VALUE". Without a range,
+  all RAM the dump holds, by its linear-map address. Values are
+  hexadecimal words (or symbols), aligned to their size.
+    -s, -e, -l  the range: start and end, or start and length.
+    -p  the addresses are physical.
+    -t  the tasks' kernel stacks only.
+    -w, -h  32-bit or 16-bit values.
+    -c  a string (the rest of the line); 60 characters from each match.
+    -m  bits to ignore in the comparison.`,
 		"runq": `NAME
   runq - run queues
 

@@ -135,3 +135,31 @@ func mustHex(t *testing.T, s string) uint64 {
 	}
 	return v
 }
+
+// TestSearch: search finds the word that links the task list back to
+// init_task (the last leader's tasks.next), the panic string among the
+// kernel's strings, and stays inside -s/-l.
+func TestSearch(t *testing.T) {
+	s, _ := openReference(t)
+	initTask, _ := s.Kernel.Syms.Addr("init_task")
+	off, _ := s.Kernel.Types.Offset("struct task_struct", "tasks")
+	head := initTask + uint64(off)
+	prev, err := s.Kernel.ReadPtr(head + 4) // tasks.prev: the last leader's tasks
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, s, fmt.Sprintf("search %x", head))
+	if !strings.Contains(out, fmt.Sprintf("%x: %08x\n", prev, head)) {
+		t.Errorf("search %x lacks %x (the last task's tasks.next):\n%.2000s", head, prev, out)
+	}
+	if got := run(t, s, `search -c "sysrq triggered crash"`); !regexp.MustCompile(`(?m)^[0-9a-f]+: sysrq triggered crash`).MatchString(got) {
+		t.Errorf("search -c: %q", got)
+	}
+	ranged := run(t, s, fmt.Sprintf("search -s %x -l 64 0", initTask))
+	for _, l := range strings.Split(strings.TrimSpace(ranged), "\n") {
+		a := mustHex(t, strings.SplitN(l, ":", 2)[0])
+		if a < initTask || a >= initTask+64 || a%4 != 0 {
+			t.Errorf("search -s init_task -l 64: %q outside the range or unaligned", l)
+		}
+	}
+}

@@ -79,6 +79,7 @@ func commandTable() map[string]command {
 		"ps":      {(*Session).ps, "process status [-p|-c] [pid|task]..."},
 		"bt":      {(*Session).bt, "backtrace [-a] [-f] [-l] [pid|task]"},
 		"runq":    {(*Session).runq, "each CPU's runqueue: current, RT and CFS tasks"},
+		"search":  {(*Session).search, "search [-s start] [-e end|-l len] [-p] [-t] [-w|-h|-c] [-m mask] VALUE...: find values in memory"},
 		"set":     {(*Session).set, "set context [pid|task|-c cpu|-p]"},
 		"struct":  {(*Session).structCmd, "struct NAME[.member,...] [-o] [-l off] [ADDR [COUNT]]"},
 		"union":   {(*Session).structCmd, "union NAME[.member,...] [-o] [ADDR [COUNT]]"},

@@ -104,3 +104,34 @@ func (v *Vmcore) LinearBase() (uint64, error) {
 	}
 	return va, nil
 }
+
+// Range is a stretch of the linear map: Virt maps to Phys for Len bytes.
+type Range struct{ Virt, Phys, Len uint64 }
+
+// linearRanges is implemented by dump readers that know which RAM they
+// hold (Vmcore: its PT_LOADs with linear-map addresses).
+type linearRanges interface {
+	LinearRanges() []Range
+}
+
+// KernelRanges are the linear-map ranges the dump holds, for searches
+// over kernel memory; nil when the reader cannot say.
+func (k *Kernel) KernelRanges() []Range {
+	if l, ok := k.Mem.(linearRanges); ok {
+		return l.LinearRanges()
+	}
+	return nil
+}
+
+// LinearRanges are the PT_LOADs with a linear-map address, as much of
+// each as the file holds.
+func (v *Vmcore) LinearRanges() []Range {
+	var out []Range
+	for _, s := range v.File.Loads {
+		if s.Vaddr == 0 || s.Filesz == 0 {
+			continue
+		}
+		out = append(out, Range{Virt: s.Vaddr, Phys: s.Paddr, Len: s.Filesz - min(s.Lost, s.Filesz)})
+	}
+	return out
+}
