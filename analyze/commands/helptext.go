@@ -60,8 +60,18 @@ DESCRIPTION
     -p  the addresses are physical.
     -t  the tasks' kernel stacks only.
     -w, -h  32-bit or 16-bit values.
-    -c  a string (the rest of the line); 60 characters from each match.
+    -c  a string (the rest of the line); 56 characters from each match.
     -m  bits to ignore in the comparison.`,
+		"mount": `NAME
+  mount - mounted file systems
+
+SYNOPSIS
+  mount
+
+DESCRIPTION
+  Each mount of the initial mount namespace: its struct mount and
+  super_block, file system type, device name and directory (named as
+  d_path does).`,
 		"runq": `NAME
   runq - run queues
 
@@ -104,13 +114,16 @@ DESCRIPTION
   ps - display process status information
 
 SYNOPSIS
-  ps [-p | -c] [pid | taskp | command] ...
+  ps [-p | -c | -G] [pid | taskp | command] ...
 
 DESCRIPTION
   PID PPID CPU TASK ST %MEM VSZ RSS COMM for every task; kernel threads in
   [brackets]; '>' marks the task active on a CPU.
     -p  the parental hierarchy of the given (or current) task.
-    -c  the children of the given (or current) task.`,
+    -c  the children of the given (or current) task, threads included.
+    -G  thread group leaders only: one line a process.
+  RSS is the kernel's get_mm_rss (file, anon and shmem pages) summed over
+  every thread's unsynced counts; crash 8.0.2 leaves shmem out.`,
 		"bt": `NAME
   bt - backtrace
 

@@ -149,7 +149,7 @@ func TestSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := run(t, s, fmt.Sprintf("search %x", head))
-	if !strings.Contains(out, fmt.Sprintf("%x: %08x\n", prev, head)) {
+	if !strings.Contains(out, fmt.Sprintf("%x: %08x \n", prev, head)) {
 		t.Errorf("search %x lacks %x (the last task's tasks.next):\n%.2000s", head, prev, out)
 	}
 	if got := run(t, s, `search -c "sysrq triggered crash"`); !regexp.MustCompile(`(?m)^[0-9a-f]+: sysrq triggered crash`).MatchString(got) {
@@ -157,9 +157,41 @@ func TestSearch(t *testing.T) {
 	}
 	ranged := run(t, s, fmt.Sprintf("search -s %x -l 64 0", initTask))
 	for _, l := range strings.Split(strings.TrimSpace(ranged), "\n") {
-		a := mustHex(t, strings.SplitN(l, ":", 2)[0])
+		a := mustHex(t, strings.SplitN(strings.TrimSpace(l), ":", 2)[0])
 		if a < initTask || a >= initTask+64 || a%4 != 0 {
 			t.Errorf("search -s init_task -l 64: %q outside the range or unaligned", l)
 		}
+	}
+}
+
+// TestMountAndLeaders: mount lists the root and the pseudo file systems
+// u-root's init mounts, each row's super block being its mount's
+// mnt.mnt_sb read through p; ps -G keeps one row a process.
+func TestMountAndLeaders(t *testing.T) {
+	s, _ := openReference(t)
+	out := run(t, s, "mount")
+	row := regexp.MustCompile(`(?m)^([0-9a-f]{8}) ([0-9a-f]{8}) +(\S+) +(\S+) +(\S+) *$`)
+	dirs := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(out, -1) {
+		dirs[m[5]] = true
+		sb := valueOf(run(t, s, "p ((struct mount *)0x"+m[1]+")->mnt.mnt_sb"))
+		if !strings.Contains(sb, "0x"+m[2]) {
+			t.Errorf("mount %s: SUPERBLK %s, mnt.mnt_sb %s", m[1], m[2], sb)
+		}
+	}
+	for _, d := range []string{"/", "/proc", "/dev", "/sys"} {
+		if !dirs[d] {
+			t.Errorf("mount lacks %s:\n%s", d, out)
+		}
+	}
+	tasks, _ := s.Kernel.Tasks()
+	n := 0
+	for _, tk := range tasks {
+		if tk.PID == tk.TGID {
+			n++
+		}
+	}
+	if got := strings.Count(run(t, s, "ps -G"), "\n") - 1; got != n {
+		t.Errorf("ps -G: %d rows, %d processes", got, n)
 	}
 }

@@ -58,6 +58,7 @@ func TestOracleCrash(t *testing.T) {
 		"eval 0x100 * 4", "eval -b 0x12345", "ascii 4142434400", "task -R comm,pid 1",
 		fmt.Sprintf("vtop %x", initTask), "ptov 60000000", "btop 60001000", "ptob 60001", "sys -t",
 		"runq", "mach", "files", "mod", "log -T", "log -t", "kmem -i", "dis -l schedule 4", "bt -l",
+		"mount", `search -c "sysrq triggered crash"`, "ps -G",
 	}
 	theirs, preamble, err := o.Run(context.Background(), fixed, d.Vmcore, cmds)
 	if err != nil {
@@ -75,7 +76,7 @@ func TestOracleCrash(t *testing.T) {
 	}
 	for _, c := range []string{"ps -c 1", psp, "net", "rd linux_banner 8", "rd -8 linux_banner 20", "rd -64 linux_banner 4",
 		"eval 0x100 * 4", "eval -b 0x12345", "ascii 4142434400", "task -R comm,pid 1", "ptov 60000000",
-		"btop 60001000", "ptob 60001", "sys -t", "runq", "mach", "files", "mod"} {
+		"btop 60001000", "ptob 60001", "sys -t", "runq", "mach", "files", "mod", "mount", `search -c "sysrq triggered crash"`} {
 		same(c)
 	}
 	// log: crash prints each byte outside ASCII as '.', we print UTF-8
@@ -110,6 +111,9 @@ func TestOracleCrash(t *testing.T) {
 		t.Errorf("sys KERNEL: [TAINTED] in crash's %v, in ours %v", strings.Contains(crash["sys"], "[TAINTED]"), strings.Contains(ours("sys"), "[TAINTED]"))
 	}
 	comparePS(t, s, crash["ps"])
+	if got, want := pidColumn(ours("ps -G")), pidColumn(crash["ps -G"]); got != want {
+		t.Errorf("ps -G: ours PIDs %s, crash %s", got, want)
+	}
 	// kmem -i: crash's SLAB sums its walk of the slab caches, the kernel's
 	// own counters (ours) also count per-CPU slabs; SHARED is crash's
 	// count of pages with _refcount > 1, compared within 1%.
@@ -178,6 +182,17 @@ func kmemRow(out, name string) string {
 		return ""
 	}
 	return m[1]
+}
+
+// pidColumn is ps's PID column, joined.
+func pidColumn(out string) string {
+	var pids []string
+	for _, l := range strings.Split(out, "\n")[1:] {
+		if f := strings.Fields(strings.TrimPrefix(l, ">")); len(f) > 0 {
+			pids = append(pids, f[0])
+		}
+	}
+	return strings.Join(pids, " ")
 }
 
 // valueOf is what follows "$N = " in a print answer.

@@ -55,11 +55,14 @@ func (s *Session) PS() ([]PSEntry, []error) {
 
 func (s *Session) ps(w io.Writer, args []string) error {
 	mode := ""
+	leaders := false
 	var sel []string
 	for _, a := range args[1:] {
 		switch a {
 		case "-p", "-c":
 			mode = a
+		case "-G":
+			leaders = true
 		default:
 			if strings.HasPrefix(a, "-") {
 				return fmt.Errorf("ps: option %s not supported: %w", a, ErrUsage)
@@ -79,6 +82,9 @@ func (s *Session) ps(w io.Writer, args []string) error {
 	}
 	if len(sel) > 0 {
 		rows = filterRows(rows, sel)
+	}
+	if leaders {
+		rows = leadersOnly(rows, s)
 	}
 	if s.JSON {
 		return writeJSON(w, rows)
@@ -104,6 +110,22 @@ func writePS(w io.Writer, rows []PSEntry) {
 		fmt.Fprintf(w, "%s%8d%8d%4d  %08x  %s%6.1f%9d%9d  %s\n",
 			mark, r.PID, r.PPID, r.CPU, r.Task, r.State, r.MemPct, r.VSZKB, r.RSSKB, comm)
 	}
+}
+
+// leadersOnly keeps the thread group leaders (ps -G): one row a process.
+func leadersOnly(rows []PSEntry, s *Session) []PSEntry {
+	tasks, _ := s.Kernel.Tasks()
+	leader := map[uint64]bool{}
+	for _, t := range tasks {
+		leader[t.Addr] = t.PID == t.TGID
+	}
+	var out []PSEntry
+	for _, r := range rows {
+		if leader[uint64(r.Task)] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // filterRows keeps rows selected by PID, task address or command name.

@@ -217,11 +217,13 @@ func (s *Session) searchRange(w io.Writer, r searchRange, pats [][]byte, o searc
 		for _, p := range pats {
 			for _, off := range findAll(data, p, limit, step, o, s) {
 				addr := base + off
+				// crash's shapes: 56 bytes of context for a string, NULs
+				// and all as '.'; a value with a blank after it.
 				if o.chars {
-					end := min(m, off+60)
-					fmt.Fprintf(w, "%x: %s\n", addr, escapeASCII(bytes.TrimRight(data[off:end], "\x00")))
+					end := min(m, off+56)
+					fmt.Fprintf(w, "%x: %s\n", addr, escapeASCII(data[off:end]))
 				} else {
-					fmt.Fprintf(w, "%x: %0*x\n", addr, 2*len(p), s.Kernel.Uint(data[off:off+uint64(len(p))], len(p)))
+					fmt.Fprintf(w, "%x: %0*x \n", addr, 2*len(p), s.Kernel.Uint(data[off:off+uint64(len(p))], len(p)))
 				}
 				if n++; n >= maxMatches {
 					return n, nil

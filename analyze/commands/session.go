@@ -76,7 +76,7 @@ func commandTable() map[string]command {
 	return map[string]command{
 		"sys":     {(*Session).sys, "system data"},
 		"log":     {(*Session).log, "kernel message buffer [-m]"},
-		"ps":      {(*Session).ps, "process status [-p|-c] [pid|task]..."},
+		"ps":      {(*Session).ps, "process status [-p|-c|-G] [pid|task]..."},
 		"bt":      {(*Session).bt, "backtrace [-a] [-f] [-l] [pid|task]"},
 		"runq":    {(*Session).runq, "each CPU's runqueue: current, RT and CFS tasks"},
 		"search":  {(*Session).search, "search [-s start] [-e end|-l len] [-p] [-t] [-w|-h|-c] [-m mask] VALUE...: find values in memory"},
@@ -90,6 +90,7 @@ func commandTable() map[string]command {
 		"list":    {(*Session).list, "list [-o off] [-s struct[.m,...]] [-r] [-h|-H] START: walk a linked list"},
 		"mach":    {(*Session).mach, "machine data"},
 		"mod":     {(*Session).mod, "loaded modules"},
+		"mount":   {(*Session).mount, "mounted file systems"},
 		"net":     {(*Session).net, "network devices and their IPv4 addresses"},
 		"vtop":    {(*Session).vtop, "vtop ADDR: virtual to physical"},
 		"ptov":    {(*Session).ptov, "ptov PHYS: physical to virtual"},

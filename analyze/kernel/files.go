@@ -116,6 +116,11 @@ func (k *Kernel) pathAt(addr uint64) string {
 	if err != nil || dentry == 0 {
 		return ""
 	}
+	return k.pathOf(vfsmnt, dentry)
+}
+
+// pathOf is pathAt of a vfsmount and dentry.
+func (k *Kernel) pathOf(vfsmnt, dentry uint64) string {
 	mntOff, err := k.off("struct mount", "mnt")
 	if err != nil {
 		return ""
@@ -164,4 +169,63 @@ func (k *Kernel) dentryName(d uint64) string {
 		return ""
 	}
 	return s
+}
+
+// Mount is one mount of the initial mount namespace.
+type Mount struct {
+	Addr, SuperBlock uint64 // the struct mount, its super_block
+	Type, DevName    string
+	Dir              string
+}
+
+// maxMounts bounds the walk of a namespace's mounts.
+const maxMounts = 1 << 14
+
+// Mounts walks init's mount namespace (init_task.nsproxy->mnt_ns->list,
+// struct mount.mnt_list) and names each mount's directory as d_path does.
+func (k *Kernel) Mounts() ([]Mount, error) {
+	initTask, err := k.symbol("init_task")
+	if err != nil {
+		return nil, err
+	}
+	nsproxy, err := k.field(initTask, "struct task_struct", "nsproxy")
+	if err != nil {
+		return nil, err
+	}
+	ns, err := k.field(nsproxy, "struct nsproxy", "mnt_ns")
+	if err != nil {
+		return nil, err
+	}
+	headOff, err1 := k.off("struct mnt_namespace", "list")
+	listOff, err2 := k.off("struct mount", "mnt_list")
+	mntOff, err3 := k.off("struct mount", "mnt")
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, fmt.Errorf("mount layout: %v %v %v", err1, err2, err3)
+	}
+	nodes, walkErr := k.walkList(ns + uint64(headOff))
+	var out []Mount
+	for i, n := range nodes {
+		if i >= maxMounts {
+			break
+		}
+		m := Mount{Addr: n - uint64(listOff)}
+		vfs := m.Addr + uint64(mntOff)
+		m.SuperBlock, _ = k.field(vfs, "struct vfsmount", "mnt_sb")
+		if dev, err := k.field(m.Addr, "struct mount", "mnt_devname"); err == nil && dev != 0 {
+			m.DevName, _ = k.ReadString(dev, 256)
+		}
+		if st, err := k.field(m.SuperBlock, "struct super_block", "s_type"); err == nil && st != 0 {
+			if name, err := k.field(st, "struct file_system_type", "name"); err == nil && name != 0 {
+				m.Type, _ = k.ReadString(name, 64)
+			}
+		}
+		if root, err := k.field(vfs, "struct vfsmount", "mnt_root"); err == nil {
+			m.Dir = k.pathOf(vfs, root)
+		}
+		out = append(out, m)
+	}
+	if walkErr != nil {
+		return out, fmt.Errorf("mounts: %w", walkErr)
+	}
+	return out, nil
 }
