@@ -113,7 +113,7 @@ func (s *Session) codeName(addr uint64) string {
 }
 
 func (s *Session) bt(w io.Writer, args []string) error {
-	var all, full, withLines bool
+	var all, full, withLines, textOnly bool
 	var sel []string
 	for _, a := range args[1:] {
 		switch a {
@@ -123,6 +123,8 @@ func (s *Session) bt(w io.Writer, args []string) error {
 			full = true
 		case "-l":
 			withLines = true
+		case "-t":
+			textOnly = true
 		default:
 			if strings.HasPrefix(a, "-") {
 				return fmt.Errorf("bt: option %s not supported: %w", a, ErrUsage)
@@ -133,6 +135,17 @@ func (s *Session) bt(w io.Writer, args []string) error {
 	targets, err := s.btTargets(all, sel)
 	if err != nil {
 		return err
+	}
+	if textOnly {
+		for i, t := range targets {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			if err := s.textOnStack(w, t); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	var bts []BT
 	var errs []error
@@ -159,6 +172,34 @@ func (s *Session) bt(w io.Writer, args []string) error {
 		writeBT(w, b, s.showRegs())
 	}
 	return errors.Join(errs...)
+}
+
+// textOnStack is bt -t: every word of the task's kernel stack, from the
+// first frame's sp to the stack's top, that is an address in kernel
+// text, "[where] symbol at value", after crash's START line (the first
+// frame's function and pc). It needs no unwinding, so it shows what an
+// unwinder that stops early leaves out.
+func (s *Session) textOnStack(w io.Writer, t kernel.Task) error {
+	fmt.Fprintln(w, taskHeader(t))
+	b, err := s.Backtrace(t, false)
+	if err != nil || len(b.Frames) == 0 {
+		return fmt.Errorf("bt -t: PID %d: no first frame: %v", t.PID, err)
+	}
+	f0 := b.Frames[0]
+	fmt.Fprintf(w, "      START: %s at %x\n", escape.Text(f0.Function), uint64(f0.PC))
+	size := s.Kernel.StackSize()
+	if t.Stack == 0 || size == 0 || uint64(f0.SP) < t.Stack || uint64(f0.SP) >= t.Stack+size {
+		return fmt.Errorf("bt -t: PID %d: sp %#x is not on its stack %#x", t.PID, uint64(f0.SP), t.Stack)
+	}
+	words := s.stackWords(uint64(f0.SP), t.Stack+size)
+	for i, v := range words {
+		sym, off, err := s.Kernel.Syms.At(v)
+		if err != nil || sym.Letter()|0x20 != 't' && sym.Letter()|0x20 != 'w' || (sym.Size > 0 && off >= sym.Size) {
+			continue
+		}
+		fmt.Fprintf(w, "  [%x] %s at %x\n", uint64(f0.SP)+uint64(i*s.Kernel.PtrSize), escape.Text(sym.Name), v)
+	}
+	return nil
 }
 
 // addSources fills each frame's Source from the line tables (bt -l): the

@@ -85,3 +85,22 @@ func TestSourceLines(t *testing.T) {
 		t.Error("sym of a data symbol has a source line")
 	}
 }
+
+// TestBtText: bt -t lists every return address the unwinder found on
+// the panic task's stack (it scans the stack without unwinding).
+func TestBtText(t *testing.T) {
+	s, _ := openReference(t)
+	out := run(t, s, "bt -t")
+	bt := run(t, s, "bt")
+	if !strings.Contains(out, "      START: ") {
+		t.Fatalf("bt -t:\n%s", out)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^ +#([1-9]\d*) \[[0-9a-f]+\] (\w+) at ([0-9a-f]+)$`).FindAllStringSubmatch(bt, -1) {
+		if m[2] == "ret_fast_syscall" || m[2] == "__irq_svc" {
+			continue // entry code: reached by an exception, not a stored return address
+		}
+		if !strings.Contains(out, " at "+m[3]+"\n") {
+			t.Errorf("bt -t lacks frame #%s's return address %s (%s):\n%s", m[1], m[3], m[2], out)
+		}
+	}
+}

@@ -72,6 +72,16 @@ DESCRIPTION
   Each mount of the initial mount namespace: its struct mount and
   super_block, file system type, device name and directory (named as
   d_path does).`,
+		"swap": `NAME
+  swap - swap areas
+
+SYNOPSIS
+  swap
+
+DESCRIPTION
+  Each swap area in use (swap_info[], SWP_USED): its swap_info_struct,
+  type (PARTITION or FILE), size and use in KB, percentage used, priority
+  and file name; the header alone when the system has no swap.`,
 		"runq": `NAME
   runq - run queues
 
@@ -128,7 +138,7 @@ DESCRIPTION
   bt - backtrace
 
 SYNOPSIS
-  bt [-a] [-f] [-l] [pid | taskp]
+  bt [-a] [-f] [-l] [-t] [pid | taskp]
 
 DESCRIPTION
   Frames "#N [sp] function at pc", unwound with the ARM EHABI tables of the
@@ -144,7 +154,9 @@ DESCRIPTION
     -a  the active task on each CPU.
     -f  the stack words of each frame.
     -l  the source file and line of each frame, from the DWARF line
-        table (an inlined callee's own line where the call was inlined).`,
+        table (an inlined callee's own line where the call was inlined).
+    -t  no unwinding: every kernel text address on the stack, from the
+        first frame's sp up, "[where] symbol at value".`,
 		"set": `NAME
   set - set a process context, or the scroll setting
 

@@ -194,4 +194,10 @@ func TestMountAndLeaders(t *testing.T) {
 	if got := strings.Count(run(t, s, "ps -G"), "\n") - 1; got != n {
 		t.Errorf("ps -G: %d rows, %d processes", got, n)
 	}
+	// swap: one row an area; the vexpress board has no swap
+	// (total_swap_pages 0), so the header alone.
+	swapRows := strings.Count(run(t, s, "swap"), "\n") - 1
+	if total := strings.TrimSpace(valueOf(run(t, s, "p total_swap_pages"))); (total == "0") != (swapRows == 0) {
+		t.Errorf("swap: %d areas, total_swap_pages %s", swapRows, total)
+	}
 }
