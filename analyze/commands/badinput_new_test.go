@@ -22,7 +22,7 @@ func TestNewCommandsBadInput(t *testing.T) {
 		"list", "list 4", "list -s nosuch init_task", "list -o nosuch.member init_task", "list -z 1",
 		"dis", "dis 4", "dis schedule 0", "dis schedule 999999", "dis -r 4",
 		"kmem", "kmem -z", "kmem 4", "task -R nosuch", "task -R comm 999999", "files 999999", "files -z",
-		"runq -z", "mod -z", "net -z", "mach -z", "log -z", "sys -z", "foreach", "foreach 999999 bt", "foreach bogus",
+		"runq -z", "mod -z", "vm -z", "vm 999999", "swap -z", "mount -z", "search", "search -s 0 1", "net -z", "mach -z", "log -z", "sys -z", "foreach", "foreach 999999 bt", "foreach bogus",
 		"sym -z 1 2", "bt -z",
 	} {
 		var out, errw bytes.Buffer

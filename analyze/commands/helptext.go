@@ -82,6 +82,16 @@ DESCRIPTION
   Each swap area in use (swap_info[], SWP_USED): its swap_info_struct,
   type (PARTITION or FILE), size and use in KB, percentage used, priority
   and file name; the header alone when the system has no swap.`,
+		"vm": `NAME
+  vm - virtual memory
+
+SYNOPSIS
+  vm [pid | taskp] ...
+
+DESCRIPTION
+  The task's mm_struct, page directory, RSS and total size, then each
+  VMA: its vm_area_struct, start, end, flags and mapped file, walked from
+  the mm's maple tree (6.1+), which crash 8.0.2 cannot read.`,
 		"runq": `NAME
   runq - run queues
 

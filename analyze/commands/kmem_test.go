@@ -201,3 +201,41 @@ func TestMountAndLeaders(t *testing.T) {
 		t.Errorf("swap: %d areas, total_swap_pages %s", swapRows, total)
 	}
 }
+
+// TestVM: vm walks each process's maple tree; the VMAs it finds are as
+// many as the mm's map_count says and cover total_vm pages, both counted
+// by the kernel apart from the tree.
+func TestVM(t *testing.T) {
+	s, _ := openReference(t)
+	tasks, _ := s.Kernel.Tasks()
+	checked := 0
+	for _, tk := range tasks {
+		if tk.MM == 0 || tk.PID != tk.TGID {
+			continue
+		}
+		vmas, err := s.Kernel.VMAs(tk)
+		if err != nil {
+			t.Errorf("PID %d: %v", tk.PID, err)
+			continue
+		}
+		count := strings.TrimSpace(valueOf(run(t, s, fmt.Sprintf("p ((struct mm_struct *)%#x)->map_count", tk.MM))))
+		var pages uint64
+		for i, v := range vmas {
+			if v.End <= v.Start || (i > 0 && v.Start < vmas[i-1].End) {
+				t.Errorf("PID %d: VMA %d %x-%x overlaps or is empty", tk.PID, i, v.Start, v.End)
+			}
+			pages += (v.End - v.Start) / s.Kernel.PageSize()
+		}
+		if strconv.Itoa(len(vmas)) != count || pages != tk.Total {
+			t.Errorf("PID %d: %d VMAs of %d pages; map_count %s, total_vm %d", tk.PID, len(vmas), pages, count, tk.Total)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no user process: the test proves nothing")
+	}
+	out := run(t, s, "vm")
+	if !strings.Contains(out, "  VMA       START      END    FLAGS  FILE\n") || !regexp.MustCompile(`(?m) /\S+$`).MatchString(out) {
+		t.Errorf("vm of the panic task names no mapped file:\n%s", out)
+	}
+}

@@ -93,6 +93,7 @@ func commandTable() map[string]command {
 		"mod":     {(*Session).mod, "loaded modules"},
 		"mount":   {(*Session).mount, "mounted file systems"},
 		"net":     {(*Session).net, "network devices and their IPv4 addresses"},
+		"vm":      {(*Session).vm, "vm [pid|task]...: a task's memory map"},
 		"vtop":    {(*Session).vtop, "vtop ADDR: virtual to physical"},
 		"ptov":    {(*Session).ptov, "ptov PHYS: physical to virtual"},
 		"btop":    {(*Session).btop, "btop ADDR: address to page frame number"},
