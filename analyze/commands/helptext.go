@@ -375,7 +375,7 @@ SYNOPSIS
   foreach [pid | taskp | name | state | kernel | user | active] ... command [flags]
 
 DESCRIPTION
-  Runs bt, task, files, ps or set with its flags for every task the
+  Runs bt, task, files, vm, ps or set with its flags for every task the
   selectors pick (all tasks without one): PIDs, task addresses, command
   names, states (RU, IN, UN, ID, ST, TR, ZO, DE...), kernel or user
   threads, the tasks active on a CPU.`,

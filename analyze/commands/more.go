@@ -73,11 +73,11 @@ func (s *Session) task(w io.Writer, args []string) error {
 
 // foreachCommands are the per-task commands foreach runs, as crash's
 // foreach allows them; each gets the task's address as its argument.
-var foreachCommands = map[string]bool{"bt": true, "task": true, "files": true, "ps": true, "set": true, "net": false}
+var foreachCommands = map[string]bool{"bt": true, "task": true, "files": true, "vm": true, "ps": true, "set": true}
 
 // foreach is crash's foreach: "foreach [pid | taskp | name | state |
 // kernel | user | active]... command [flags]" runs a per-task command
-// (bt, task, files, ps, set) for every task the selectors pick (all
+// (bt, task, files, vm, ps, set) for every task the selectors pick (all
 // tasks without one). A state is crash's two letters (RU, IN, UN, ID...).
 func (s *Session) foreach(w io.Writer, args []string) error {
 	cmdAt := -1
@@ -88,7 +88,7 @@ func (s *Session) foreach(w io.Writer, args []string) error {
 		}
 	}
 	if cmdAt < 0 {
-		return fmt.Errorf("foreach [pid | taskp | name | state | kernel | user | active]... bt|task|files|ps|set [flags]: %w", ErrUsage)
+		return fmt.Errorf("foreach [pid | taskp | name | state | kernel | user | active]... bt|task|files|vm|ps|set [flags]: %w", ErrUsage)
 	}
 	tasks, warns := s.Kernel.Tasks()
 	for _, e := range warns {

@@ -106,7 +106,7 @@ func commandTable() map[string]command {
 		"eval":    {(*Session).eval, "eval [-b] EXPRESSION: hex, decimal, octal, binary"},
 		"ascii":   {(*Session).ascii, "ascii [HEX]...: a value's bytes as characters"},
 		"task":    {(*Session).task, "task [-R member[,member]] [pid|task]...: the task_struct"},
-		"foreach": {(*Session).foreach, "foreach [pid|name|state|kernel|user|active]... bt|task|files|ps|set [flags]"},
+		"foreach": {(*Session).foreach, "foreach [pid|name|state|kernel|user|active]... bt|task|files|vm|ps|set [flags]"},
 		"files":   {(*Session).files, "files [pid|task]...: open files"},
 		"q":       {func(*Session, io.Writer, []string) error { return ErrQuit }, "quit"},
 	}
