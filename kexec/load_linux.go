@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -182,4 +183,30 @@ func crashkernelLine(root string) string {
 		}
 	}
 	return "the kernel log has no crashkernel line: the parameter is missing"
+}
+
+// defaults fills what kexec-tools also takes for granted: the root of the
+// running system and its device tree (/sys/firmware/fdt).
+func (o *Options) defaults() {
+	if o.Root == "" {
+		o.Root = "/"
+	}
+	if o.DTB == "" {
+		o.DTB = o.Root + "/sys/firmware/fdt"
+	}
+}
+
+// readFiles reads the kernel, initrd and device tree a kexec_load plan is
+// built from; a path left empty gives no bytes.
+func (o *Options) readFiles() (kernel, initrd, dtb []byte, err error) {
+	read := func(path string) []byte {
+		if path == "" || err != nil {
+			return nil
+		}
+		var b []byte
+		b, err = os.ReadFile(path)
+		return b
+	}
+	kernel, initrd, dtb = read(o.Kernel), read(o.Initrd), read(o.DTB)
+	return kernel, initrd, dtb, err
 }

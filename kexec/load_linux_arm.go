@@ -5,7 +5,6 @@ package kexec
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,12 +27,7 @@ func load(o Options) (Loaded, error) {
 }
 
 func loadARM(o Options) error {
-	if o.Root == "" {
-		o.Root = "/"
-	}
-	if o.DTB == "" {
-		o.DTB = o.Root + "/sys/firmware/fdt"
-	}
+	o.defaults()
 	sys, err := ReadSystem(o.Root)
 	if errors.Is(err, ErrNoCrashRegion) {
 		return fmt.Errorf("%w: boot with crashkernel=SIZE; %s", err, crashkernelLine(o.Root))
@@ -42,16 +36,8 @@ func loadARM(o Options) error {
 		return err
 	}
 	in := ARMInputs{Cmdline: o.Cmdline}
-	for _, f := range []struct {
-		path string
-		dst  *[]byte
-	}{{o.Kernel, &in.Kernel}, {o.Initrd, &in.Initrd}, {o.DTB, &in.DTB}} {
-		if f.path == "" {
-			continue
-		}
-		if *f.dst, err = os.ReadFile(f.path); err != nil {
-			return err
-		}
+	if in.Kernel, in.Initrd, in.DTB, err = o.readFiles(); err != nil {
+		return err
 	}
 	if !o.Crash {
 		return errors.New("ARM32 loads without -p are not supported yet: only crash kernels")
