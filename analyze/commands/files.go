@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/kdumpkit/kdumpkit/analyze/escape"
-	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
 
 // files is crash's files: a task's root and working directory, then its
@@ -15,23 +14,9 @@ func (s *Session) files(w io.Writer, args []string) error {
 	if err := s.needTypes("files"); err != nil {
 		return err
 	}
-	var tasks []kernel.Task
-	for _, a := range args[1:] {
-		if strings.HasPrefix(a, "-") {
-			return fmt.Errorf("files [pid | taskp]...: option %s not supported: %w", a, ErrUsage)
-		}
-		t, err := s.lookupTask(a)
-		if err != nil {
-			return fmt.Errorf("files: %w", err)
-		}
-		tasks = append(tasks, t)
-	}
-	if len(tasks) == 0 {
-		t, err := s.Current()
-		if err != nil {
-			return err
-		}
-		tasks = append(tasks, t)
+	tasks, err := s.taskArgs("files", args[1:])
+	if err != nil {
+		return err
 	}
 	for i, t := range tasks {
 		if i > 0 {

@@ -217,3 +217,27 @@ func (s *Session) lookupTask(arg string) (kernel.Task, error) {
 	}
 	return kernel.Task{}, fmt.Errorf("invalid task or pid value: %s", arg)
 }
+
+// taskArgs reads the "[pid | taskp]..." arguments of a per-task command
+// (files, vm): the tasks they name, or the current one when none.
+func (s *Session) taskArgs(cmd string, args []string) ([]kernel.Task, error) {
+	var tasks []kernel.Task
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return nil, fmt.Errorf("%s [pid | taskp]...: option %s not supported: %w", cmd, a, ErrUsage)
+		}
+		t, err := s.lookupTask(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cmd, err)
+		}
+		tasks = append(tasks, t)
+	}
+	if len(tasks) == 0 {
+		t, err := s.Current()
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, nil
+}

@@ -3,10 +3,8 @@ package commands
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/kdumpkit/kdumpkit/analyze/escape"
-	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
 
 // vm is crash's vm: a task's mm, page directory, RSS and size, then each
@@ -16,23 +14,9 @@ func (s *Session) vm(w io.Writer, args []string) error {
 	if err := s.needTypes("vm"); err != nil {
 		return err
 	}
-	var tasks []kernel.Task
-	for _, a := range args[1:] {
-		if strings.HasPrefix(a, "-") {
-			return fmt.Errorf("vm [pid | taskp]...: option %s not supported: %w", a, ErrUsage)
-		}
-		t, err := s.lookupTask(a)
-		if err != nil {
-			return fmt.Errorf("vm: %w", err)
-		}
-		tasks = append(tasks, t)
-	}
-	if len(tasks) == 0 {
-		t, err := s.Current()
-		if err != nil {
-			return err
-		}
-		tasks = append(tasks, t)
+	tasks, err := s.taskArgs("vm", args[1:])
+	if err != nil {
+		return err
 	}
 	kb := s.Kernel.PageSize() / 1024
 	for i, t := range tasks {
