@@ -2,9 +2,10 @@ package kbuild
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/kdumpkit/kdumpkit/internal/copyfile"
 )
 
 // collect places the artifacts in dir, hard-linked when the cache is on
@@ -43,28 +44,11 @@ func place(src, dst string) error {
 	tmp := dst + ".tmp"
 	os.Remove(tmp)
 	if err := os.Link(src, tmp); err != nil {
-		if err := copyFile(src, tmp); err != nil {
+		if err := copyfile.Copy(src, tmp); err != nil {
 			os.Remove(tmp)
 			return err
 		}
 		os.Chtimes(tmp, si.ModTime(), si.ModTime())
 	}
 	return os.Rename(tmp, dst)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -5,8 +5,9 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
+
+	"github.com/kdumpkit/kdumpkit/internal/copyfile"
 )
 
 // PidSizeFix writes a copy of vmlinux to dst whose DWARF gives struct pid
@@ -55,7 +56,7 @@ func PidSizeFix(vmlinux, dst string) (before, after int64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := copyFile(vmlinux, dst); err != nil {
+	if err := copyfile.Copy(vmlinux, dst); err != nil {
 		return 0, 0, err
 	}
 	out, err := os.OpenFile(dst, os.O_WRONLY, 0)
@@ -294,21 +295,4 @@ func uleb(b []byte) (uint64, int) {
 		}
 	}
 	return v, len(b)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

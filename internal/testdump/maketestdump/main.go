@@ -20,6 +20,7 @@ import (
 
 	"github.com/kdumpkit/kdumpkit/boards"
 	"github.com/kdumpkit/kdumpkit/hostcheck"
+	"github.com/kdumpkit/kdumpkit/internal/copyfile"
 	"github.com/kdumpkit/kdumpkit/internal/filelock"
 	"github.com/kdumpkit/kdumpkit/internal/testdump"
 	"github.com/kdumpkit/kdumpkit/kbuild"
@@ -161,7 +162,7 @@ func makeDump(ctx context.Context, b *boards.Board, a *kbuild.Artifacts, initrd 
 		if src == "" {
 			continue
 		}
-		if err := copyFile(src, filepath.Join(res.Dir, filepath.Base(dst))); err != nil {
+		if err := copyfile.Copy(src, filepath.Join(res.Dir, filepath.Base(dst))); err != nil {
 			return err
 		}
 	}
@@ -192,21 +193,4 @@ func inputKey(files ...string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
