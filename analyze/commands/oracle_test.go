@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -32,13 +31,7 @@ import (
 //     translation, which is compared.
 func TestOracleCrash(t *testing.T) {
 	d := testdump.Require(t)
-	o, err := crashoracle.Find("armhf")
-	if errors.Is(err, crashoracle.ErrMissing) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := crashoracle.Require(t, "armhf")
 	s, _ := openReference(t)
 	fixed := filepath.Join(t.TempDir(), "vmlinux")
 	if before, after, err := crashoracle.PidSizeFix(d.Vmlinux, fixed); err != nil {

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -128,4 +129,18 @@ func split(out string, n int) ([]string, string, error) {
 		rest = rest[end:]
 	}
 	return answers, preamble, nil
+}
+
+// Require is Find for tests: it skips tb, with the install recipe, where
+// crash is not installed, and fails it on any other error.
+func Require(tb testing.TB, debArch string) Oracle {
+	tb.Helper()
+	o, err := Find(debArch)
+	if errors.Is(err, ErrMissing) {
+		tb.Skip(err)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o
 }
