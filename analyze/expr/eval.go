@@ -4,6 +4,8 @@ import (
 	"debug/dwarf"
 	"fmt"
 	"strings"
+
+	"github.com/kdumpkit/kdumpkit/analyze/types"
 )
 
 func evaluate(n Node, env Env) (Value, error) {
@@ -48,7 +50,7 @@ func ident(n identNode, env Env) (Value, error) {
 // pointee returns the type a pointer or array value points at, and the
 // address it points to.
 func pointee(v Value, env Env) (dwarf.Type, uint64, error) {
-	switch t := strip(v.Type).(type) {
+	switch t := types.Strip(v.Type).(type) {
 	case *dwarf.PtrType:
 		p, err := Scalar(v, env)
 		if err != nil {
@@ -201,7 +203,7 @@ func offset(p, n uint64, size int64, op string) uint64 {
 
 // ptrTarget returns the pointee of a pointer or array value.
 func ptrTarget(v Value) (dwarf.Type, bool) {
-	switch t := strip(v.Type).(type) {
+	switch t := types.Strip(v.Type).(type) {
 	case *dwarf.PtrType:
 		return t.Type, true
 	case *dwarf.ArrayType:
@@ -214,7 +216,7 @@ func elemSize(t dwarf.Type) int64 {
 	if t == nil {
 		return 1
 	}
-	return strip(t).Size()
+	return types.Strip(t).Size()
 }
 
 func ptrTo(t dwarf.Type, env Env) dwarf.Type {
@@ -233,7 +235,7 @@ func member(n memberNode, env Env) (Value, error) {
 		}
 		x = Value{Type: t, LValue: true, Addr: p}
 	}
-	st, ok := strip(x.Type).(*dwarf.StructType)
+	st, ok := types.Strip(x.Type).(*dwarf.StructType)
 	if !ok || !x.LValue {
 		return Value{}, fmt.Errorf("%w: .%s of %s, which is not a struct or union in memory", ErrType, n.name, typeString(x.Type))
 	}
@@ -245,7 +247,7 @@ func member(n memberNode, env Env) (Value, error) {
 	if f.BitSize > 0 {
 		size := f.ByteSize
 		if size <= 0 {
-			size = strip(f.Type).Size()
+			size = types.Strip(f.Type).Size()
 		}
 		buf := make([]byte, size)
 		if size <= 0 || size > 8 {
@@ -277,7 +279,7 @@ func findField(st *dwarf.StructType, name string, depth int) (*dwarf.StructField
 		}
 	}
 	for _, f := range st.Field {
-		if inner, ok := strip(f.Type).(*dwarf.StructType); ok && f.Name == "" {
+		if inner, ok := types.Strip(f.Type).(*dwarf.StructType); ok && f.Name == "" {
 			if g, off, ok := findField(inner, name, depth+1); ok {
 				return g, f.ByteOffset + off, true
 			}
@@ -299,7 +301,7 @@ func index(n indexNode, env Env) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	if at, ok := strip(x.Type).(*dwarf.ArrayType); ok && at.Count > 0 && int64(i) >= at.Count {
+	if at, ok := types.Strip(x.Type).(*dwarf.ArrayType); ok && at.Count > 0 && int64(i) >= at.Count {
 		return Value{}, fmt.Errorf("%w: index %d past the end of %s", ErrType, int64(i), typeString(x.Type))
 	}
 	t, p, err := pointee(x, env)
@@ -341,7 +343,7 @@ func cast(n castNode, env Env) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	switch strip(t).(type) {
+	switch types.Strip(t).(type) {
 	case *dwarf.StructType, *dwarf.ArrayType:
 		// (struct foo)x reinterprets the object in memory, as gdb does.
 		if !x.LValue {
@@ -353,7 +355,7 @@ func cast(n castNode, env Env) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	if size := strip(t).Size(); size > 0 && size < 8 {
+	if size := types.Strip(t).Size(); size > 0 && size < 8 {
 		v &= 1<<(8*uint(size)) - 1
 		if signed(t) {
 			shift := 64 - 8*uint(size)
@@ -369,7 +371,7 @@ func sizeof(n sizeofNode, env Env) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		return Value{Int: uint64(strip(t).Size())}, nil
+		return Value{Int: uint64(types.Strip(t).Size())}, nil
 	}
 	x, err := evaluate(n.x, env)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/kdumpkit/kdumpkit/analyze/types"
 )
 
 // Sentinel errors of this package.
@@ -59,7 +61,7 @@ func (v Value) Size(env Env) int64 {
 	if v.Type == nil {
 		return int64(env.PtrSize())
 	}
-	return strip(v.Type).Size()
+	return types.Strip(v.Type).Size()
 }
 
 // Eval parses and evaluates s.
@@ -106,7 +108,7 @@ func Scalar(v Value, env Env) (uint64, error) {
 	if !v.LValue || v.Bits != 0 {
 		return v.Int, nil
 	}
-	switch t := strip(v.Type).(type) {
+	switch t := types.Strip(v.Type).(type) {
 	case *dwarf.ArrayType:
 		return v.Addr, nil // decays to a pointer to its first element
 	case *dwarf.FuncType:
@@ -146,28 +148,13 @@ func extend(buf []byte, t dwarf.Type, bo binary.ByteOrder) uint64 {
 }
 
 func signed(t dwarf.Type) bool {
-	switch strip(t).(type) {
+	switch types.Strip(t).(type) {
 	case *dwarf.IntType, *dwarf.CharType:
 		return true
 	case *dwarf.EnumType:
 		return true
 	}
 	return t == nil
-}
-
-// strip removes typedefs and qualifiers.
-func strip(t dwarf.Type) dwarf.Type {
-	for i := 0; i < 64; i++ {
-		switch x := t.(type) {
-		case *dwarf.TypedefType:
-			t = x.Type
-		case *dwarf.QualType:
-			t = x.Type
-		default:
-			return t
-		}
-	}
-	return t
 }
 
 func typeString(t dwarf.Type) string {
