@@ -155,29 +155,7 @@ func TestHTTPCutHalfWay(t *testing.T) {
 	rc := &Receiver{Dir: dir, Log: io.Discard, Token: "tok"}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				up, err := net.Dial("tcp", srv.Listener.Addr().String())
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go io.Copy(c, up)
-				io.CopyN(up, c, 1<<20) // then hang up both ways
-			}(c)
-		}
-	}()
+	ln := cuttingProxy(t, srv.Listener.Addr().String(), 1<<20)
 	fallback := t.TempDir()
 	var console bytes.Buffer
 	m, err := Save(context.Background(), src(), []Target{
@@ -201,4 +179,35 @@ func TestHTTPCutHalfWay(t *testing.T) {
 			t.Errorf("receiver filed a dump %s from a cut upload", e.Name())
 		}
 	}
+}
+
+// cuttingProxy listens on loopback and forwards each connection to
+// upstream, hanging up both ways after limit bytes from the client: a
+// network that fails half way through an upload.
+func cuttingProxy(t *testing.T, upstream string, limit int64) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				up, err := net.Dial("tcp", upstream)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go io.Copy(c, up)
+				io.CopyN(up, c, limit)
+			}(c)
+		}
+	}()
+	return ln
 }

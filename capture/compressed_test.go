@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -183,29 +182,7 @@ func TestCompressedStreamCut(t *testing.T) {
 	dir := t.TempDir()
 	srv := httptest.NewServer(&Receiver{Dir: dir, Log: io.Discard, Token: "tok"})
 	defer srv.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				up, err := net.Dial("tcp", srv.Listener.Addr().String())
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go io.Copy(c, up)
-				io.CopyN(up, c, 1<<20)
-			}(c)
-		}
-	}()
+	ln := cuttingProxy(t, srv.Listener.Addr().String(), 1<<20)
 	fallback := t.TempDir()
 	var console bytes.Buffer
 	m, err := Save(context.Background(), src, []Target{
