@@ -2,6 +2,9 @@ package boards
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -60,12 +63,21 @@ type Toolchain struct {
 // Source is one place a kernel tree or toolchain may come from. Sources are
 // tried in order; the first that works wins.
 type Source struct {
-	Kind      string `toml:"kind"`      // "tarball", "path" or "debian"
-	URL       string `toml:"url"`       // tarball: http(s)://, file:// or a plain path
+	Kind      string `toml:"kind"`      // "tarball", "path", "debian", "tree" or "git"
+	URL       string `toml:"url"`       // tarball: http(s)://, file:// or a plain path; git: what git clone takes
 	SHA256    string `toml:"sha256"`    // tarball: pinned hash
 	Checksums string `toml:"checksums"` // tarball: URL of a published checksum file (sha256sums.asc, .sha256)
 	Package   string `toml:"package"`   // debian: the package name
 	Prefix    string `toml:"prefix"`    // toolchain: CROSS_COMPILE prefix, e.g. arm-linux-gnueabihf-
+	// Version pins a Debian package version ("6.1.172-1"). Without it the
+	// version first built is kept until `kernel:update` moves it.
+	Version string `toml:"version"`
+	// Path is a kernel tree of the user's (kind tree), absolute, ~/…, or
+	// relative to the board file; it is built out of tree, never written.
+	Path string `toml:"path"`
+	// Ref is what kind git checks out: a branch, a tag or a commit
+	// (default HEAD, the remote's default branch).
+	Ref string `toml:"ref"`
 }
 
 // Kdump configures the capture and the test run.
@@ -136,4 +148,19 @@ func (b *Board) KernelSrcArch() string {
 		return "x86"
 	}
 	return b.Arch
+}
+
+// LocalPath resolves a path the board file names (a tree's path, a git
+// url that is a local path): ~/ is the user's home, a relative path is
+// relative to the board file's directory, as fragment paths are.
+func (b *Board) LocalPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(filepath.Dir(b.Path), p)
 }

@@ -198,6 +198,20 @@ func TestHostileBoardsFailAtLoad(t *testing.T) {
 		{"tarball without url", `prefix = "arm-linux-gnueabihf-"`, "prefix = \"arm-linux-gnueabihf-\"\n[[toolchain.source]]\nkind = \"tarball\"\nsha256 = \"" + strings.Repeat("a", 64) + "\"", "t.toml:16: toolchain.source[1].url:"},
 		{"escape sequence in url", `prefix = "arm-linux-gnueabihf-"`, "prefix = \"arm-linux-gnueabihf-\"\n[[toolchain.source]]\nkind = \"tarball\"\nurl = \"http://x/\\u001b[2Jy.tar.xz\"\nsha256 = \"" + strings.Repeat("a", 64) + "\"", "t.toml:18: toolchain.source[1].url:"},
 		{"timeout not a duration", `memory = "256M"`, "memory = \"256M\"\n[kdump.timeouts]\nboot = 90", "t.toml:7: kdump.timeouts.boot:"},
+		{"debian version not a version", `package = "linux-source-6.1"`, "package = \"linux-source-6.1\"\nversion = \"--force\"", "t.toml:13: kernel.source[0].version:"},
+		{"debian version with a space", `package = "linux-source-6.1"`, "package = \"linux-source-6.1\"\nversion = \"6.1 x\"", "t.toml:13: kernel.source[0].version:"},
+		{"version on a toolchain package", `prefix = "arm-linux-gnueabihf-"`, "prefix = \"arm-linux-gnueabihf-\"\n[[toolchain.source]]\nkind = \"debian\"\npackage = \"gcc\"\nversion = \"12\"", "t.toml:19: toolchain.source[1].version:"},
+		{"tree without path", `kind = "debian"`, "kind = \"tree\"", "t.toml:10: kernel.source[0].path:"},
+		{"tree with package", `kind = "debian"`, "kind = \"tree\"\npath = \"/src/linux\"", "t.toml:13: kernel.source[0].package:"},
+		{"tree toolchain", `kind = "path"`, "kind = \"tree\"\npath = \"/x\"", "t.toml:14: toolchain.source[0].kind:"},
+		{"tree path with escape", `kind = "debian"`, "kind = \"tree\"\npath = \"/src/\\u001b[2J\"\n[[kernel.source]]\nkind = \"debian\"", "t.toml:12: kernel.source[0].path:"},
+		{"git without url", `kind = "debian"`, "kind = \"git\"", "t.toml:10: kernel.source[0].url:"},
+		{"git url is an option", `kind = "debian"`, "kind = \"git\"\nurl = \"--upload-pack=touch x\"", "t.toml:12: kernel.source[0].url:"},
+		{"git remote helper", `kind = "debian"`, "kind = \"git\"\nurl = \"ext::sh -c id\"", "t.toml:12: kernel.source[0].url:"},
+		{"git ref is an option", `kind = "debian"`, "kind = \"git\"\nurl = \"/src/linux.git\"\nref = \"--output=/etc/x\"", "t.toml:13: kernel.source[0].ref:"},
+		{"git ref is a range", `kind = "debian"`, "kind = \"git\"\nurl = \"/src/linux.git\"\nref = \"v6.1..v6.2\"", "t.toml:13: kernel.source[0].ref:"},
+		{"ref on a debian source", `package = "linux-source-6.1"`, "package = \"linux-source-6.1\"\nref = \"main\"", "t.toml:13: kernel.source[0].ref:"},
+		{"path on a tarball", "kind = \"debian\"\npackage = \"linux-source-6.1\"", "kind = \"tarball\"\nurl = \"http://x/y.tar.xz\"\nsha256 = \"" + strings.Repeat("a", 64) + "\"\npath = \"/x\"", "t.toml:14: kernel.source[0].path:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := strings.Replace(minimal, tc.old, tc.new, 1)
@@ -371,4 +385,38 @@ func FuzzParseSize(f *testing.F) {
 			t.Fatalf("%q → %d → %q → %d, %v", s, v, v.String(), back, err)
 		}
 	})
+}
+
+// TestTreeGitAndPinnedSources: the developer's own sources parse, and a
+// relative tree path or git url is taken from the board file's directory.
+func TestTreeGitAndPinnedSources(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mine.toml")
+	text := strings.Replace(minimal, "[[kernel.source]]\nkind = \"debian\"\npackage = \"linux-source-6.1\"\n",
+		"[[kernel.source]]\nkind = \"tree\"\npath = \"../linux\"\n"+
+			"[[kernel.source]]\nkind = \"git\"\nurl = \"linux.git\"\nref = \"v6.1.172\"\n"+
+			"[[kernel.source]]\nkind = \"git\"\nurl = \"https://git.kernel.org/pub/scm/linux/kernel/git/stable/linux.git\"\n"+
+			"[[kernel.source]]\nkind = \"debian\"\npackage = \"linux-source-6.1\"\nversion = \"6.1.172-1\"\n", 1)
+	os.WriteFile(file, []byte(text), 0o644)
+	b, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := b.Kernel.Sources
+	if len(s) != 4 || s[0].Path != "../linux" || s[1].Ref != "v6.1.172" || s[2].Ref != "" || s[3].Version != "6.1.172-1" {
+		t.Fatalf("sources %+v", s)
+	}
+	if got, want := b.LocalPath(s[0].Path), filepath.Join(filepath.Dir(dir), "linux"); got != want {
+		t.Errorf("tree path %s, want %s", got, want)
+	}
+	if got := b.LocalPath(s[1].URL); got != filepath.Join(dir, "linux.git") {
+		t.Errorf("git path %s", got)
+	}
+	home, _ := os.UserHomeDir()
+	if got := b.LocalPath("~/src/linux"); got != filepath.Join(home, "src/linux") {
+		t.Errorf("~ path %s", got)
+	}
+	if got := b.LocalPath("/abs/./linux"); got != "/abs/linux" {
+		t.Errorf("absolute path %s", got)
+	}
 }

@@ -210,8 +210,51 @@ func (s Source) validate(field string, toolchain bool) error {
 		if err := debpkg.CheckName(s.Package); err != nil {
 			return &FieldError{Field: field + ".package", Err: fmt.Errorf("%w: %w", err, ErrInvalid)}
 		}
+		if s.Version != "" {
+			if toolchain {
+				return fieldErr(field+".version", s.Version, "a toolchain package is used as installed; version pins a kernel source only")
+			}
+			if err := debpkg.CheckVersion(s.Version); err != nil {
+				return &FieldError{Field: field + ".version", Err: fmt.Errorf("%w: %w", err, ErrInvalid)}
+			}
+		}
+	case "tree":
+		if toolchain {
+			return fieldErr(field+".kind", s.Kind, "kind tree is for kernel sources only")
+		}
+		if s.Path == "" {
+			return fieldErr(field+".path", "", "kind tree needs path (your kernel checkout)")
+		}
+		if strings.ContainsFunc(s.Path, isControl) {
+			return fieldErr(field+".path", s.Path, "contains a control character (it is printed in logs)")
+		}
+	case "git":
+		if toolchain {
+			return fieldErr(field+".kind", s.Kind, "kind git is for kernel sources only")
+		}
+		if err := checkGitURL(s.URL); err != nil {
+			return &FieldError{Field: field + ".url", Err: err}
+		}
+		if s.Ref != "" && !validGitRef(s.Ref) {
+			return fieldErr(field+".ref", s.Ref, "want a branch, tag or commit name (no leading '-', '..', spaces, control characters or ~^:?*[\\)")
+		}
 	default:
-		return fieldErr(field+".kind", s.Kind, "want tarball, path or debian")
+		if toolchain {
+			return fieldErr(field+".kind", s.Kind, "want tarball, path or debian")
+		}
+		return fieldErr(field+".kind", s.Kind, "want tarball, debian, tree or git")
+	}
+	// A key of another kind is refused rather than ignored: a pinned
+	// version or ref that silently does nothing is worse than an error.
+	for _, f := range []struct{ name, v, kind string }{
+		{"version", s.Version, "debian"}, {"package", s.Package, "debian"}, {"path", s.Path, "tree"}, {"ref", s.Ref, "git"},
+	} {
+		if f.v != "" && s.Kind != f.kind {
+			return fieldErr(field+"."+f.name, f.v, "only kind %s takes %s", f.kind, f.name)
+		}
+	}
+	if s.Kind != "tarball" && s.Kind != "git" && s.URL != "" {
+		return fieldErr(field+".url", s.URL, "only kinds tarball and git take url")
 	}
 	if s.Prefix != "" && !crossPrefix.MatchString(s.Prefix) {
 		return fieldErr(field+".prefix", s.Prefix, "want a compiler prefix on PATH such as arm-linux-gnueabihf- (no directory)")
@@ -254,6 +297,37 @@ func validTarget(t string) bool {
 	}
 	_, err := protocol.ParseSpecs(t)
 	return err == nil
+}
+
+// gitURL is what git clone may take: a URL with a scheme git speaks, an
+// scp-like user@host:path, or a local path. A leading '-' would be read
+// as an option even after the URL's place in argv is fixed, so it is
+// refused outright.
+var gitURL = regexp.MustCompile(`^((https?|git|ssh|file)://|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:|[/.~A-Za-z0-9_])`)
+
+func checkGitURL(u string) error {
+	switch {
+	case u == "":
+		return fmt.Errorf("%q: kind git needs url (a repository: https://…, file://…, user@host:path or a local path): %w", u, ErrInvalid)
+	case strings.ContainsFunc(u, isControl) || strings.HasPrefix(u, "-") || !gitURL.MatchString(u):
+		return fmt.Errorf("%q: want https://…, git://…, ssh://…, file://…, user@host:path or a local path: %w", u, ErrInvalid)
+	case strings.HasPrefix(u, "ext::") || strings.Contains(u, "::"):
+		return fmt.Errorf("%q: git's remote helpers (…::) run commands; want a plain URL or path: %w", u, ErrInvalid)
+	}
+	return nil
+}
+
+// validGitRef accepts names git check-ref-format would take as a branch or
+// tag, and commit ids: nothing git could read as an option, a range or a
+// revision expression.
+func validGitRef(r string) bool {
+	if r == "" || r[0] == '-' || r[0] == '/' || strings.HasSuffix(r, "/") || strings.HasSuffix(r, ".") ||
+		strings.HasSuffix(r, ".lock") || strings.Contains(r, "..") || strings.Contains(r, "@{") || strings.Contains(r, "//") {
+		return false
+	}
+	return !strings.ContainsFunc(r, func(c rune) bool {
+		return isControl(c) || c == ' ' || strings.ContainsRune("~^:?*[\\", c)
+	})
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -159,6 +159,18 @@ func CheckName(name string) error {
 
 func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
+// ErrBadVersion means a string is not a Debian version.
+var ErrBadVersion = errors.New("not a Debian version")
+
+// CheckVersion accepts a Debian version that starts with a digit (an
+// upstream version does, Debian Policy §5.6.12), such as 6.1.172-1.
+func CheckVersion(v string) error {
+	if !validVersion(v) || v[0] < '0' || v[0] > '9' {
+		return fmt.Errorf("%q: %w (want digits, letters, '.', '+', '-', '~' and ':', starting with a digit, such as 6.1.172-1)", v, ErrBadVersion)
+	}
+	return nil
+}
+
 // validVersion accepts a Debian version (Debian Policy §5.6.12: digits,
 // letters, '.', '+', '-', '~' and an epoch's ':'), since it becomes part of
 // a directory name.

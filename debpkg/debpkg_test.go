@@ -119,3 +119,16 @@ func FuzzCheckName(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckVersion(t *testing.T) {
+	for _, ok := range []string{"6.1.172-1", "6.12.117-1~deb12u1", "1:2.38-1", "12.2.0-14+deb12u1"} {
+		if err := CheckVersion(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "-1", "--force", "6.1 x", "6.1/../x", "x1.0", "6.1\n"} {
+		if err := CheckVersion(bad); !errors.Is(err, ErrBadVersion) || !strings.Contains(err.Error(), strconv.Quote(bad)) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
