@@ -8,11 +8,13 @@ require (
 	github.com/chzyer/readline v1.5.1
 	github.com/klauspost/compress v1.20.3
 	github.com/magefile/mage v1.17.2
+	github.com/pin/tftp/v3 v3.1.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/u-root/gobusybox/src v0.3.0
 	github.com/u-root/mkuimage v0.2.0
 	github.com/u-root/u-root v0.16.0
 	github.com/u-root/uio v0.0.0-20240224005618-d2acac8f3701
+	go.bug.st/serial v1.8.0
 	golang.org/x/arch v0.32.0
 	golang.org/x/sys v0.46.0
 )
@@ -46,6 +48,7 @@ require (
 	github.com/vishvananda/netns v0.0.4 // indirect
 	golang.org/x/exp v0.0.0-20260312153236-7ab1446f8b90 // indirect
 	golang.org/x/mod v0.34.0 // indirect
+	golang.org/x/net v0.52.0 // indirect
 	golang.org/x/sync v0.20.0 // indirect
 	golang.org/x/term v0.44.0 // indirect
 	golang.org/x/text v0.35.0 // indirect

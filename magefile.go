@@ -81,6 +81,9 @@ func (Board) Vexpress612() error { return selectShipped("vexpress-6.12") }
 // Arm64 selects boards/arm64.toml (QEMU virt, Cortex-A57, Linux 6.12, KASLR).
 func (Board) Arm64() error { return selectShipped("arm64") }
 
+// Arm64uboot selects boards/arm64-uboot.toml (QEMU virt running U-Boot: TFTP boot, serial pty, HTTP upload).
+func (Board) Arm64uboot() error { return selectShipped("arm64-uboot") }
+
 // File selects a board file of your own: board:file PATH.
 func (Board) File(path string) error {
 	b, err := boards.Load(path)

@@ -25,6 +25,12 @@ type Board struct {
 	Kernel      Kernel    `toml:"kernel"`
 	Toolchain   Toolchain `toml:"toolchain"`
 	Kdump       Kdump     `toml:"kdump"`
+	// U-Boot boards (netboot.go): nil UBoot means QEMU boots the kernel
+	// itself with -kernel.
+	UBoot   *UBoot  `toml:"uboot"`
+	Console Console `toml:"console"`
+	Power   Power   `toml:"power"`
+	Network Network `toml:"network"`
 
 	// Path is the file the board came from ("boards/vexpress.toml" for
 	// shipped boards), for messages.
@@ -33,12 +39,15 @@ type Board struct {
 
 // QEMU says how to emulate the board.
 type QEMU struct {
-	Binary  string   `toml:"binary"` // default qemu-system-<arch>
-	Machine string   `toml:"machine"`
-	CPU     string   `toml:"cpu"`
-	Memory  Size     `toml:"memory"`
-	SMP     int      `toml:"smp"`
-	Args    []string `toml:"args"` // appended as they are
+	Binary  string `toml:"binary"` // default qemu-system-<arch>
+	Machine string `toml:"machine"`
+	CPU     string `toml:"cpu"`
+	Memory  Size   `toml:"memory"`
+	SMP     int    `toml:"smp"`
+	// Firmware is run as the machine's firmware (-bios): a U-Boot board's
+	// U-Boot. Boards without it boot the kernel directly (-kernel).
+	Firmware string   `toml:"firmware"`
+	Args     []string `toml:"args"` // appended as they are
 }
 
 // Kernel says which kernel to build and how to boot it.

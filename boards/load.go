@@ -210,6 +210,7 @@ func (b *Board) defaults() {
 	if b.Kdump.Kexec == "" {
 		b.Kdump.Kexec = protocol.KexecAuto
 	}
+	b.netbootDefaults()
 	t := &b.Kdump.Timeouts
 	for _, d := range []struct {
 		p *Duration

@@ -60,7 +60,7 @@ func (b *Board) validate() error {
 	if err := b.checkRequired(); err != nil {
 		return err
 	}
-	for _, check := range []func() error{b.checkIdentity, b.checkQEMU, b.checkKernel, b.checkSources, b.checkKdump} {
+	for _, check := range []func() error{b.checkIdentity, b.checkQEMU, b.checkKernel, b.checkSources, b.checkKdump, b.checkNetboot} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -71,16 +71,21 @@ func (b *Board) validate() error {
 func (b *Board) checkRequired() error {
 	var missing []string
 	for _, f := range []struct{ name, v string }{
-		{"name", b.Name}, {"arch", b.Arch}, {"qemu.machine", b.QEMU.Machine},
-		{"kernel.version", b.Kernel.Version}, {"kernel.defconfig", b.Kernel.Defconfig},
-		{"kernel.image", b.Kernel.Image},
+		{"name", b.Name}, {"arch", b.Arch}, {"kernel.version", b.Kernel.Version},
+		{"kernel.defconfig", b.Kernel.Defconfig}, {"kernel.image", b.Kernel.Image},
 	} {
 		if f.v == "" {
 			missing = append(missing, f.name)
 		}
 	}
-	if b.QEMU.Memory == 0 {
-		missing = append(missing, "qemu.memory")
+	// Real hardware (a U-Boot board without [qemu]) has no QEMU fields.
+	if !b.NetBoot() || !b.RealHardware() {
+		if b.QEMU.Machine == "" {
+			missing = append(missing, "qemu.machine")
+		}
+		if b.QEMU.Memory == 0 {
+			missing = append(missing, "qemu.memory")
+		}
 	}
 	if len(b.Kernel.Sources) == 0 {
 		missing = append(missing, "[[kernel.source]]")
@@ -108,6 +113,9 @@ func (b *Board) checkIdentity() error {
 // QEMU arguments by design; only a NUL, which no argv can carry, is refused.
 func (b *Board) checkQEMU() error {
 	q := b.QEMU
+	if b.NetBoot() && b.RealHardware() {
+		return nil
+	}
 	if q.Memory < MinMemory || q.Memory > MaxMemory {
 		return fieldErr("qemu.memory", q.Memory, "want between %s and %s", MinMemory, MaxMemory)
 	}

@@ -52,12 +52,12 @@ func fakeVmcore() []byte {
 
 const fakeDmesg = "[    1.897436] sysrq: Trigger a crash\n"
 
-// fakeQEMU prints the console of a test run (the console constant of
+// fakeQEMU prints the console of a test run (the vexpressConsole constant of
 // pipeline_test.go), saves the dump with the real capture code to the 9p
 // share or raw disk named on its command line, and injects fault.
 func fakeQEMU(fault string, args []string) int {
 	share, disk, targets := fakeArgs(args)
-	lines := strings.Split(strings.TrimSpace(console), "\n")
+	lines := strings.Split(strings.TrimSpace(vexpressConsole), "\n")
 	for _, l := range lines[:len(lines)-1] { // all but the VMCORE SAVED line
 		fmt.Println(l)
 	}

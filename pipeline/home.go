@@ -45,10 +45,11 @@ func newDumpDir(dumps string, start time.Time) (string, error) {
 // directory so moving their files home is a rename.
 type scratch struct {
 	share, disk string
+	http        string // a U-Boot board's HTTP receiver files uploads here
 }
 
 func newScratch(dir string, diskSize int64) (scratch, error) {
-	sc := scratch{share: filepath.Join(dir, ".share"), disk: filepath.Join(dir, ".disk.img")}
+	sc := scratch{share: filepath.Join(dir, ".share"), disk: filepath.Join(dir, ".disk.img"), http: filepath.Join(dir, ".http")}
 	if err := os.MkdirAll(sc.share, 0o755); err != nil {
 		return sc, err
 	}
@@ -88,8 +89,55 @@ func bringHome(dir string, sc scratch) *homecoming {
 		h.kept = append(h.kept, sc.share)
 		h.problem("the 9p share still holds files that could not be moved: %s", sc.share)
 	}
+	h.fromHTTP(sc.http, dir)
 	h.fromDisk(sc.disk, dir)
 	return h
+}
+
+// fromHTTP moves the uploads the receiver filed (each verified against
+// its manifest as it committed) into dir. An upload that never committed
+// stays in the receiver's .incoming directory, kept, and a problem says
+// so: it is a dump cut short, never one to take for whole.
+func (h *homecoming) fromHTTP(from, dir string) {
+	ents, err := os.ReadDir(from)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		h.problem("reading %s: %v", from, err)
+		return
+	}
+	for _, e := range ents {
+		sub := filepath.Join(from, e.Name())
+		switch {
+		case e.Name() == ".incoming":
+			if in, _ := os.ReadDir(sub); len(in) > 0 {
+				h.kept = append(h.kept, sub)
+				h.problem("an HTTP upload did not complete; what arrived is kept in %s", sub)
+			}
+		case e.IsDir():
+			before := len(h.problems)
+			h.moveAll(sub, dir)
+			if len(h.problems) == before {
+				os.Remove(sub)
+			}
+		}
+	}
+	os.Remove(filepath.Join(from, ".incoming"))
+	if err := os.Remove(from); err != nil && !h.keeps(from) {
+		h.kept = append(h.kept, from)
+		h.problem("the HTTP receiver's directory still holds files that could not be moved: %s", from)
+	}
+}
+
+// keeps says whether p or a directory under it is already kept.
+func (h *homecoming) keeps(p string) bool {
+	for _, k := range h.kept {
+		if k == p || strings.HasPrefix(k, p+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // moveAll moves every regular file of from into dir, never over a file

@@ -81,7 +81,11 @@ func (k *Kdump) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	truth, err := k.boot(ctx, res, sc)
+	boot := k.boot
+	if k.Board.NetBoot() {
+		boot = k.bootNet
+	}
+	truth, err := boot(ctx, res, sc)
 	h := bringHome(res.Dir, sc)
 	if h.any() {
 		h.problems = append(h.problems, k.verify(res.Dir, truth)...)

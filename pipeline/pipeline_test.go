@@ -8,7 +8,7 @@ import (
 	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
-const console = `[    0.000000] Booting Linux on physical CPU 0x0
+const vexpressConsole = `[    0.000000] Booting Linux on physical CPU 0x0
 [    0.000000] WARNING: CPU: 0 PID: 0 at arch/arm/kernel/devtree.c:130 arm_dt_init_cpu_maps+0x168/0x228
 [    0.000000] CPU: 0 PID: 0 Comm: swapper Not tainted 6.1.192 #1
 [    0.000000]  unwind_backtrace from show_stack+0x10/0x14
@@ -40,7 +40,7 @@ KDUMPKIT: VMCORE SAVED target=9p:dump size=469770240 sha256=` + "0123456789abcde
 `
 
 func TestParseTruth(t *testing.T) {
-	tr := ParseTruth(strings.Split(console, "\n"))
+	tr := ParseTruth(strings.Split(vexpressConsole, "\n"))
 	if tr.Release != "6.1.192" || tr.Panic != "sysrq triggered crash" || tr.PanicPID != 41 || tr.PanicComm != "kdumpinit" {
 		t.Errorf("%+v", tr)
 	}
@@ -64,7 +64,7 @@ func agreeing() *Analysis {
 }
 
 func TestCompareAgrees(t *testing.T) {
-	agreed, ds := Compare(ParseTruth(strings.Split(console, "\n")), agreeing(), 0)
+	agreed, ds := Compare(ParseTruth(strings.Split(vexpressConsole, "\n")), agreeing(), 0)
 	if len(ds) != 0 || agreed != 8 {
 		t.Errorf("agreed %d, disagreements %v", agreed, ds)
 	}
@@ -79,7 +79,7 @@ func TestCompareShowsBothSides(t *testing.T) {
 	} {
 		a := agreeing()
 		spoil(a)
-		_, ds := Compare(ParseTruth(strings.Split(console, "\n")), a, 0)
+		_, ds := Compare(ParseTruth(strings.Split(vexpressConsole, "\n")), a, 0)
 		if len(ds) != 1 || !strings.Contains(ds[0].Fact, name) || ds[0].Console == "" {
 			t.Errorf("%s: %v", name, ds)
 		}

@@ -22,7 +22,7 @@ func TestParseTruthRefusesNumbersOutOfRange(t *testing.T) {
 // FuzzParseTruth: whatever the console holds, every fact ParseTruth
 // returns is in it.
 func FuzzParseTruth(f *testing.F) {
-	f.Add(console)
+	f.Add(vexpressConsole)
 	f.Add(oopsConsole)
 	f.Add("KDUMPKIT: GROUND TRUTH BEGIN\ntask 1 0 S a b c\nlog <6>[ 1.0] x\nrelease \nKDUMPKIT: GROUND TRUTH END\nCPU: 0 PID: 7 Comm: x\n")
 	f.Fuzz(func(t *testing.T, text string) {

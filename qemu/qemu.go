@@ -5,11 +5,13 @@
 package qemu
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +43,13 @@ func (r *Run) Args() []string {
 	a := []string{"-M", q.Machine, "-m", q.Memory.String(), "-smp", fmt.Sprint(q.SMP)}
 	if q.CPU != "" {
 		a = append(a, "-cpu", q.CPU)
+	}
+	if q.Firmware != "" {
+		// A U-Boot board: QEMU is only the machine. Its firmware loads the
+		// kernel, and the serial console is a pty kdumpkit opens as it
+		// opens a USB serial adapter (StartBoard).
+		a = append(a, "-bios", q.Firmware, "-display", "none", "-serial", "pty", "-monitor", "none", "-no-reboot")
+		return append(a, q.Args...)
 	}
 	a = append(a, "-kernel", r.Kernel)
 	if r.DTB != "" {
@@ -135,6 +144,46 @@ func (r *Run) Start(ctx context.Context) (*Process, error) {
 		p.Kill()
 	}()
 	return p, nil
+}
+
+// ptyLine is how QEMU names the pty of -serial pty on its stderr.
+var ptyLine = regexp.MustCompile(`char device redirected to (/dev/pts/[0-9]+) \(label serial0\)`)
+
+// StartBoard starts a firmware board (Board.QEMU.Firmware) and returns it
+// with the path of its serial console's pty. QEMU's own messages go to
+// Console; the board's console is on the pty, not in Output.
+func (r *Run) StartBoard(ctx context.Context) (*Process, string, error) {
+	if r.Board.QEMU.Firmware == "" {
+		return nil, "", fmt.Errorf("board %s has no qemu.firmware: it boots with -kernel, not as a U-Boot board", r.Board.Name)
+	}
+	p, err := r.Start(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(p.Output)
+		sent := false
+		for sc.Scan() {
+			if m := ptyLine.FindStringSubmatch(sc.Text()); m != nil && !sent {
+				found <- m[1]
+				sent = true
+			}
+		}
+		close(found)
+	}()
+	select {
+	case pty, ok := <-found:
+		if ok {
+			return p, pty, nil
+		}
+		err = p.Wait(time.Second)
+		return nil, "", fmt.Errorf("QEMU exited before opening its serial pty (%v): %s", err, r.String())
+	case <-time.After(30 * time.Second):
+		p.Kill()
+		p.Wait(time.Second)
+		return nil, "", fmt.Errorf("QEMU did not name its serial pty within 30s: %s", r.String())
+	}
 }
 
 // Kill ends QEMU's process group.

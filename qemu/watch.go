@@ -58,6 +58,9 @@ type Watcher struct {
 	Stages  []Stage
 	LogPath string
 	Reached func(Reached)
+	// EndReason is the failure when the console ends before the last
+	// stage; "" means QEMU exited.
+	EndReason string
 
 	lines []string
 }
@@ -85,7 +88,11 @@ func (w *Watcher) Watch(r io.Reader) error {
 			case l, ok := <-lines:
 				if !ok {
 					timer.Stop()
-					return w.fail(st, "the console ended (QEMU exited)")
+					reason := w.EndReason
+					if reason == "" {
+						reason = "the console ended (QEMU exited)"
+					}
+					return w.fail(st, reason)
 				}
 				w.lines = append(w.lines, l)
 				if st.Fail != nil && st.Fail.MatchString(l) {

@@ -1,0 +1,218 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/console"
+	"github.com/kdumpkit/kdumpkit/netboot"
+	"github.com/kdumpkit/kdumpkit/power"
+	"github.com/kdumpkit/kdumpkit/protocol"
+	"github.com/kdumpkit/kdumpkit/qemu"
+	"github.com/kdumpkit/kdumpkit/uboot"
+)
+
+// bootNet is boot for a board that boots through U-Boot: kdumpkit's TFTP
+// server serves the kernel and initramfs, the console is a serial device
+// (QEMU's pty for a QEMU board), and the capture kernel uploads the dump
+// over HTTP to a receiver that files it into the scratch's http directory.
+// The stages after "kernel started" are the QEMU boards' own.
+func (k *Kdump) bootNet(ctx context.Context, res *Result, sc scratch) (*Truth, error) {
+	b := k.Board
+	logPath := filepath.Join(res.Dir, consoleName)
+	conLog, err := os.Create(logPath)
+	if err != nil {
+		return ParseTruth(nil), err
+	}
+	defer conLog.Close()
+	var out io.Writer = conLog
+	if k.Verbose {
+		out = io.MultiWriter(conLog, k.Log)
+	}
+	progress := func(r qemu.Reached) {
+		res.Stages = append(res.Stages, r)
+		fmt.Fprintf(k.Log, "kdump: %-22s %6.1fs  %s\n", r.Stage, r.Duration.Seconds(), r.Line)
+	}
+
+	files := map[string]string{uboot.KernelName: k.Kernel, uboot.InitrdName: k.Initrd}
+	if b.UBoot.FDT == "tftp" {
+		files[uboot.DTBName] = k.DTB
+	}
+	sizes, err := fileSizes(files)
+	if err != nil {
+		return ParseTruth(nil), err
+	}
+	tftp := &netboot.Server{Files: files, Log: k.Log}
+	if err := tftp.Listen(net.JoinHostPort(b.Network.Listen, strconv.Itoa(b.Network.TFTPPort))); err != nil {
+		return ParseTruth(nil), fmt.Errorf("stage \"serve\": %w", err)
+	}
+	defer tftp.Close()
+	recv, url, err := k.receive(sc.http)
+	if err != nil {
+		return ParseTruth(nil), fmt.Errorf("stage \"serve\": %w", err)
+	}
+	defer recv.Close()
+	fmt.Fprintf(k.Log, "kdump: TFTP on %s, HTTP receiver on %s\n", tftp.Addr(), protocol.Spec{Kind: "http", Arg: url}.Label())
+
+	// Power on. A QEMU board's console exists only once QEMU runs; a real
+	// board's is opened first so U-Boot's banner is not missed.
+	var con *console.Console
+	var proc *qemu.Process
+	var sw power.Switch
+	if b.RealHardware() {
+		if con, err = console.Open(b.Console.Device, b.Console.Baud, out); err != nil {
+			return ParseTruth(nil), fmt.Errorf("stage \"console\": %w", err)
+		}
+		sw = power.For(b.Power, os.Stdin, k.Log)
+		if err := sw.On(ctx); err != nil {
+			con.Close()
+			return ParseTruth(nil), fmt.Errorf("stage \"power on\": %w", err)
+		}
+	} else {
+		run := &qemu.Run{Board: b, Console: prefixed(k.Log, "qemu: ")}
+		fmt.Fprintf(k.Log, "kdump: %s\n", run.String())
+		var pty string
+		if proc, pty, err = run.StartBoard(ctx); err != nil {
+			return ParseTruth(nil), fmt.Errorf("stage \"power on\": %w", err)
+		}
+		if con, err = console.Open(pty, b.Console.Baud, out); err != nil {
+			proc.Kill()
+			proc.Wait(time.Minute)
+			return ParseTruth(nil), fmt.Errorf("stage \"console\": %w", err)
+		}
+	}
+	fmt.Fprintf(k.Log, "kdump: console on serial device %s at %d baud\n", con.Device, b.Console.Baud)
+	stop := func() {
+		if proc != nil {
+			proc.Kill()
+			proc.Wait(time.Minute)
+		} else if sw != nil {
+			sw.Off(context.Background())
+		}
+		con.Close()
+	}
+
+	cmdline := strings.TrimSpace(b.Kernel.Cmdline + " panic=-1 " + protocol.TestParams(k.Crash, url, k.Kexec, k.Format))
+	s := &uboot.Session{C: con, Board: b, Cmdline: cmdline, Log: k.Log, LogPath: logPath, Reached: progress,
+		Files: uboot.Files{Kernel: sizes[uboot.KernelName], Initrd: sizes[uboot.InitrdName], DTB: sizes[uboot.DTBName]}}
+	if err := s.Boot(); err != nil {
+		stop()
+		return ParseTruth(nil), missedFile(err, tftp)
+	}
+	w := &qemu.Watcher{Stages: k.stages(), LogPath: logPath, Reached: progress,
+		EndReason: "the console ended: " + con.Device + " vanished (cable unplugged, board or QEMU gone)"}
+	if err := w.Watch(con.Reader()); err != nil {
+		stop()
+		return ParseTruth(w.Lines()), err
+	}
+	if proc != nil {
+		if err := proc.Wait(b.Kdump.Timeouts.Poweroff.D()); err != nil {
+			con.Close()
+			return ParseTruth(w.Lines()), fmt.Errorf("stage \"powered off\": %w (full console log: %s)", err, logPath)
+		}
+		con.Close()
+	} else {
+		stop()
+	}
+	return ParseTruth(w.Lines()), nil
+}
+
+// missedFile names the file when U-Boot failed because the TFTP server
+// did not have what it asked for.
+func missedFile(err error, s *netboot.Server) error {
+	var se *qemu.StageError
+	if m := s.Missed(); len(m) > 0 && errors.As(err, &se) {
+		se.Cause = fmt.Sprintf("U-Boot asked the TFTP server for %q, which kdumpkit does not serve (it serves %s)", m[0], strings.Join(s.Names(), ", "))
+	}
+	return err
+}
+
+func fileSizes(files map[string]string) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	for name, path := range files {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("stage \"serve\": %s: %w", name, err)
+		}
+		sizes[name] = fi.Size()
+	}
+	return sizes, nil
+}
+
+// receiver is the run's HTTP receiver: it listens on the board's
+// network.listen and files uploads into dir.
+type receiver struct {
+	srv *http.Server
+	rc  *capture.Receiver
+	wg  sync.WaitGroup
+}
+
+func (r *receiver) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r.srv.Shutdown(ctx)
+	r.wg.Wait()
+}
+
+// receive starts the receiver with a fresh token and returns the target
+// the capture kernel uploads to: http://TOKEN@HOST:PORT/.
+func (k *Kdump) receive(dir string) (*receiver, string, error) {
+	tok := make([]byte, 16)
+	rand.Read(tok)
+	token := hex.EncodeToString(tok)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", err
+	}
+	l, err := net.Listen("tcp4", net.JoinHostPort(k.Board.Network.Listen, "0"))
+	if err != nil {
+		return nil, "", fmt.Errorf("HTTP receiver: %w", err)
+	}
+	rc := &capture.Receiver{Dir: dir, Token: token, Log: prefixed(k.Log, "")}
+	r := &receiver{rc: rc, srv: rc.Server()}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.srv.Serve(l)
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	return r, fmt.Sprintf("http://%s@%s/", token, net.JoinHostPort(k.Board.Network.Host, strconv.Itoa(port))), nil
+}
+
+// prefixed writes each line with a prefix (QEMU's own messages, the
+// receiver's log) into the run's log.
+func prefixed(w io.Writer, prefix string) io.Writer {
+	return &linePrefixer{w: w, prefix: prefix, bol: true}
+}
+
+type linePrefixer struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	bol    bool
+}
+
+func (p *linePrefixer) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range b {
+		if p.bol {
+			io.WriteString(p.w, p.prefix)
+		}
+		p.w.Write([]byte{c})
+		p.bol = c == '\n'
+	}
+	return len(b), nil
+}
