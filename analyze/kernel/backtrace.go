@@ -45,9 +45,20 @@ func (k *Kernel) frames() (arch.Frames, arch.RegisterSet, error) {
 	return f, k.Arch.Registers(), nil
 }
 
-// threadSize is the kernel stack size: sizeof(union thread_union), the
-// arch's default when DWARF cannot say.
+// threadSize is the kernel stack size: THREAD_SIZE as the linker script
+// laid out init's stack (__end_init_task = __start_init_task +
+// THREAD_SIZE, INIT_TASK_DATA in include/asm-generic/vmlinux.lds.h), else
+// sizeof(union thread_union), else the arch's default. The symbols come
+// first because DWARF often lacks thread_union (6.1 on ARM32 never uses
+// it), and asking for a name DWARF lacks makes the index scan every unit.
 func (k *Kernel) threadSize(fr arch.Frames) uint64 {
+	if k.Syms != nil {
+		start, err1 := k.Syms.Addr("__start_init_task")
+		end, err2 := k.Syms.Addr("__end_init_task")
+		if n := end - start; err1 == nil && err2 == nil && end > start && n >= 4096 && n&(n-1) == 0 {
+			return n
+		}
+	}
 	if k.Types != nil {
 		if n, err := k.Types.Size("union thread_union"); err == nil && n > 0 {
 			return uint64(n)

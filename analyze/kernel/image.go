@@ -51,8 +51,9 @@ func LoadImage(path, cacheDir string, want elf.Machine) (*Image, error) {
 		file.Close()
 		return nil, fmt.Errorf("%w: vmlinux %s is %v, the vmcore is %v", ErrMachineMismatch, path, f.Machine, want)
 	}
-	// DWARF (mapping, unit headers, the name index every command needs)
-	// loads on the other core while the symbols and unwind tables load here.
+	// DWARF (its index cache, the first unit header) loads on the other
+	// core while the symbols and unwind tables load here; the name index
+	// grows as commands ask for names.
 	type typesResult struct {
 		t   *types.Types
 		err error
@@ -65,7 +66,7 @@ func LoadImage(path, cacheDir string, want elf.Machine) (*Image, error) {
 			if idErr == nil && cacheDir != "" {
 				t.UseIndexCache(filepath.Join(cacheDir, fmt.Sprintf("dwarf-index-%x", id)))
 			}
-			err = t.BuildIndex()
+			err = t.Preload()
 		}
 		done <- typesResult{t, err}
 	}()

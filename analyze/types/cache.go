@@ -1,81 +1,190 @@
 package types
 
 import (
-	"bufio"
+	"bytes"
+	"cmp"
 	"debug/dwarf"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+	"slices"
+	"sort"
 )
 
-const cacheMagic = "kdumpkit dwarf name index v1"
+// The cache file holds the index of the units below a .debug_info offset
+// (all of them once some run needed them all), sorted so that a run reads
+// it with one read and answers from it by binary search, building no map:
+//
+//	magic (cacheMagic)
+//	u64 length of .debug_info, u64 offset the indexed units end at, u32 n
+//	n × u32 where each entry starts, relative to the first entry
+//	n entries, sorted by (kind, name): u8 kind, u8 defined, u64 DIE offset, name, NUL
+//
+// All numbers are little-endian.
+const cacheMagic = "kdumpkit dwarf name index v2\n"
 
-// UseIndexCache keeps the name index in a file between runs. Name the file
-// after the vmlinux BUILD-ID, so that a rebuilt kernel never gets another
-// kernel's offsets. A missing or damaged file is rebuilt, never an error.
-func (t *Types) UseIndexCache(path string) {
-	if t != nil {
-		t.cachePath = path
+const cacheHeader = len(cacheMagic) + 8 + 8 + 4
+
+// cacheTable is a cache file's entries, checked when loaded.
+type cacheTable struct {
+	starts  []byte // n × u32
+	entries []byte
+	n       int
+}
+
+func (c cacheTable) at(i int) (Kind, entry, []byte) {
+	p := c.entries[binary.LittleEndian.Uint32(c.starts[4*i:]):]
+	name := p[10 : 10+bytes.IndexByte(p[10:], 0)]
+	return Kind(p[0]), entry{dwarf.Offset(binary.LittleEndian.Uint64(p[2:])), p[1] != 0}, name
+}
+
+func (c cacheTable) find(kind Kind, name string) (entry, bool) {
+	if c.n == 0 {
+		return entry{}, false
+	}
+	i := sort.Search(c.n, func(i int) bool {
+		k, _, nm := c.at(i)
+		return k > kind || (k == kind && string(nm) >= name)
+	})
+	if i == c.n {
+		return entry{}, false
+	}
+	k, e, nm := c.at(i)
+	return e, k == kind && string(nm) == name
+}
+
+// parseCache checks a cache file against this .debug_info and returns its
+// entries and the offset they cover up to.
+func parseCache(b []byte, infoLen int) (cacheTable, int, error) {
+	if len(b) < cacheHeader || string(b[:len(cacheMagic)]) != cacheMagic {
+		return cacheTable{}, 0, errors.New("not a name index of this version")
+	}
+	h := b[len(cacheMagic):]
+	if binary.LittleEndian.Uint64(h) != uint64(infoLen) {
+		return cacheTable{}, 0, errors.New("made for another .debug_info")
+	}
+	end := binary.LittleEndian.Uint64(h[8:])
+	n := uint64(binary.LittleEndian.Uint32(h[16:]))
+	if end > uint64(infoLen) || n*4 > uint64(len(b)-cacheHeader) {
+		return cacheTable{}, 0, errors.New("header out of range")
+	}
+	c := cacheTable{starts: b[cacheHeader : cacheHeader+4*int(n)], entries: b[cacheHeader+4*int(n):], n: int(n)}
+	var prevKind Kind
+	var prev []byte
+	for i := range c.n {
+		start := uint64(binary.LittleEndian.Uint32(c.starts[4*i:]))
+		if start+11 > uint64(len(c.entries)) {
+			return cacheTable{}, 0, fmt.Errorf("entry %d out of range", i)
+		}
+		p := c.entries[start:]
+		nul := bytes.IndexByte(p[10:], 0)
+		if nul <= 0 || p[0] >= byte(numKinds) || p[1] > 1 {
+			return cacheTable{}, 0, fmt.Errorf("entry %d malformed", i)
+		}
+		kind, name := Kind(p[0]), p[10:10+nul]
+		if i > 0 && (kind < prevKind || (kind == prevKind && bytes.Compare(name, prev) <= 0)) {
+			return cacheTable{}, 0, fmt.Errorf("entry %d out of order", i)
+		}
+		prevKind, prev = kind, name
+	}
+	return c, int(end), nil
+}
+
+// loadIndexCache starts the index from the cache file when it fits this
+// .debug_info; anything else leaves the index empty, to be rebuilt.
+func (t *Types) loadIndexCache() {
+	ix := &t.idx
+	b, err := os.ReadFile(ix.cachePath)
+	if err != nil {
+		return
+	}
+	c, end, err := parseCache(b, ix.scan.infoLen)
+	if err != nil {
+		return
+	}
+	next := 0
+	if end < ix.scan.infoLen {
+		us, err := ix.scan.unitsThrough(end)
+		if err != nil {
+			return
+		}
+		next = sort.Search(len(us), func(i int) bool { return us[i].start >= end })
+		if next == len(us) || us[next].start != end {
+			return // not a unit boundary: not ours
+		}
+	}
+	ix.cached, ix.cachedEnd, ix.scannedEnd, ix.nextUnit = c, end, end, next
+	ix.complete = end == ix.scan.infoLen
+}
+
+// saveIndexCache writes the index when this run indexed units the cache
+// file did not have. A cache that cannot be written only costs time.
+func (t *Types) saveIndexCache() {
+	ix := &t.idx
+	if ix.cachePath == "" || ix.scan == nil || ix.err != nil || ix.scannedEnd <= ix.cachedEnd {
+		return
+	}
+	type rec struct {
+		kind Kind
+		name string
+		e    entry
+	}
+	var recs []rec
+	for i := range ix.cached.n {
+		k, e, name := ix.cached.at(i)
+		s, ok := ix.scanned[k][string(name)]
+		e, _ = better(e, s, true, ok)
+		recs = append(recs, rec{k, string(name), e})
+	}
+	for k, m := range ix.scanned {
+		for name, e := range m {
+			if _, ok := ix.cached.find(Kind(k), name); !ok {
+				recs = append(recs, rec{Kind(k), name, e})
+			}
+		}
+	}
+	slices.SortFunc(recs, func(a, b rec) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.name, b.name))
+	})
+	var out, entries []byte
+	out = append(out, cacheMagic...)
+	out = binary.LittleEndian.AppendUint64(out, uint64(ix.scan.infoLen))
+	out = binary.LittleEndian.AppendUint64(out, uint64(ix.scannedEnd))
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(recs)))
+	for _, r := range recs {
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(entries)))
+		defined := byte(0)
+		if r.e.defined {
+			defined = 1
+		}
+		entries = append(entries, byte(r.kind), defined)
+		entries = binary.LittleEndian.AppendUint64(entries, uint64(r.e.off))
+		entries = append(append(entries, r.name...), 0)
+	}
+	out = append(out, entries...)
+	if writeAtomic(ix.cachePath, out) == nil {
+		// This run's index is what the file now holds.
+		ix.cachedEnd = ix.scannedEnd
 	}
 }
 
-func (t *Types) loadIndexCache() bool {
-	f, err := os.Open(t.cachePath)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	if !sc.Scan() || sc.Text() != cacheMagic {
-		return false
-	}
-	var idx [numKinds]map[string]dwarf.Offset
-	for k := range idx {
-		idx[k] = make(map[string]dwarf.Offset)
-	}
-	n := 0
-	for sc.Scan() {
-		kind, rest, ok1 := strings.Cut(sc.Text(), "\t")
-		off, name, ok2 := strings.Cut(rest, "\t")
-		k, err1 := strconv.Atoi(kind)
-		o, err2 := strconv.ParseUint(off, 16, 32)
-		if !ok1 || !ok2 || err1 != nil || err2 != nil || k < 0 || k >= int(numKinds) {
-			return false
-		}
-		idx[k][name] = dwarf.Offset(o)
-		n++
-	}
-	if sc.Err() != nil || n == 0 {
-		return false
-	}
-	t.index = idx
-	return true
-}
-
-func (t *Types) saveIndexCache() error {
-	if err := os.MkdirAll(filepath.Dir(t.cachePath), 0o755); err != nil {
+// writeAtomic replaces path with b, never leaving a half-written file.
+func writeAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(t.cachePath), ".index-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-*")
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(tmp)
-	fmt.Fprintln(w, cacheMagic)
-	for k, m := range t.index {
-		for name, off := range m {
-			fmt.Fprintf(w, "%d\t%x\t%s\n", k, off, name)
-		}
-	}
-	err = w.Flush()
+	_, err = tmp.Write(b)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), t.cachePath) // never a half-written index
+		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())

@@ -37,26 +37,29 @@ type unitHdr struct {
 	compile           bool
 }
 
-// unitList lists the units' headers, read once (one small read each).
-func (s *scanner) unitList() ([]unitHdr, error) {
-	if s.units != nil {
-		return s.units, nil
-	}
-	var us []unitHdr
-	for off := 0; off < s.infoLen; {
-		u, err := s.header(off)
+// unitsThrough lists unit headers in order until one ends past off (or
+// the section ends), reading each header once (one small read each), and
+// returns the units listed so far: a question about the first units of a
+// 100 MB .debug_info reads no others.
+func (s *sections) unitsThrough(off int) ([]unitHdr, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.listed < s.infoLen && (len(s.units) == 0 || s.units[len(s.units)-1].end <= off) {
+		u, err := s.header(s.listed)
 		if err != nil {
 			return nil, err
 		}
-		us = append(us, u)
-		off = u.end
+		s.units = append(s.units, u)
+		s.listed = u.end
 	}
-	s.units = us
-	return us, nil
+	return s.units, nil
 }
 
-func (s *scanner) unitOf(off dwarf.Offset) (unitHdr, error) {
-	us, err := s.unitList()
+// unitList lists every unit header.
+func (s *sections) unitList() ([]unitHdr, error) { return s.unitsThrough(s.infoLen) }
+
+func (s *sections) unitOf(off dwarf.Offset) (unitHdr, error) {
+	us, err := s.unitsThrough(int(off))
 	if err != nil {
 		return unitHdr{}, err
 	}

@@ -184,7 +184,7 @@ func (t *Types) sizeAt(off dwarf.Offset, depth int) (int64, error) {
 
 func (t *Types) addrSize() int {
 	if t.scan != nil {
-		if us, err := t.scan.unitList(); err == nil && len(us) > 0 {
+		if us, err := t.scan.unitsThrough(0); err == nil && len(us) > 0 {
 			return us[0].addrSize
 		}
 	}

@@ -69,10 +69,17 @@ func Open(path string) (*Types, error) {
 	return t, nil
 }
 
-// Close releases the file (and mapping) of a Types made by Open. Types
-// from FromELF need no Close; calling it is harmless.
+// Close saves what this run added to the index cache (UseIndexCache) and
+// releases the file (and mapping) of a Types made by Open. Types from
+// FromELF need Close only for the cache.
 func (t *Types) Close() error {
-	if t == nil || t.release == nil {
+	if t == nil {
+		return nil
+	}
+	t.idx.mu.Lock()
+	t.saveIndexCache()
+	t.idx.mu.Unlock()
+	if t.release == nil {
 		return nil
 	}
 	err := t.release()

@@ -7,8 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
-	"sort"
+	"sync"
 )
 
 // errSlowPath makes the index fall back to debug/dwarf's reader: the fast
@@ -16,20 +15,34 @@ import (
 // but not, e.g., names in .debug_str_offsets (strx) or split units.
 var errSlowPath = errors.New("DWARF construct left to debug/dwarf")
 
-// scanner walks .debug_info decoding only the attributes the name index
-// needs, skipping the rest by form size: the kernel's ~3 million top-level
-// DIEs made debug/dwarf's full entry decoding (10 M allocations) the whole
-// cost of the index.
-type scanner struct {
+// sections is the raw DWARF every scanner reads: read-only bytes and the
+// list of unit headers, discovered in order as far as a question needs.
+type sections struct {
 	infoR       io.ReaderAt // .debug_info, read a unit at a time
 	infoLen     int
 	abbrev, str []byte
 	bo          binary.ByteOrder
-	buf         []byte       // the unit being indexed
-	recent      [8]unitCache // units the member resolver read lately
-	next        int
-	abbrevs     map[uint64][]abbrevEntry // by abbrev table offset, indexed by code
-	units       []unitHdr
+
+	mu     sync.Mutex // guards the unit list, which grows as units are asked for
+	units  []unitHdr
+	listed int // offset of the first unit not yet in units
+}
+
+// scanner walks .debug_info decoding only the attributes the name index
+// needs, skipping the rest by form size: the kernel's ~3 million top-level
+// DIEs made debug/dwarf's full entry decoding (10 M allocations) the whole
+// cost of the index. A scanner is used by one goroutine at a time; several
+// share one sections.
+type scanner struct {
+	*sections
+	buf     []byte       // the unit being indexed
+	recent  [8]unitCache // units the member resolver read lately
+	next    int
+	abbrevs map[uint64][]abbrevEntry // by abbrev table offset, indexed by code
+}
+
+func newScanner(sec *sections) *scanner {
+	return &scanner{sections: sec, abbrevs: map[uint64][]abbrevEntry{}}
 }
 
 type abbrevEntry struct {
@@ -253,64 +266,8 @@ func (s *scanner) attrValue(c *cursor, form uint64, offSize, addrSize int, versi
 	return 0, nil, fmt.Errorf("DWARF form %#x at %#x: %w", form, c.off, errSlowPath)
 }
 
-// indexFast fills t.index by scanning every compile unit. A large
-// .debug_info is split in two halves indexed on two cores and merged with
-// the same first-definition rules a single pass applies.
-func (t *Types) indexFast(s *scanner) error {
-	us, err := s.unitList()
-	if err != nil {
-		return err
-	}
-	if runtime.NumCPU() < 2 || s.infoLen < 8<<20 || len(us) < 2 {
-		return t.indexUnits(s, us)
-	}
-	cut := sort.Search(len(us), func(i int) bool { return us[i].start >= s.infoLen/2 })
-	cut = max(1, min(cut, len(us)-1))
-	later := &Types{}
-	for k := range later.index {
-		later.index[k] = map[string]dwarf.Offset{}
-	}
-	clone := &scanner{infoR: s.infoR, infoLen: s.infoLen, abbrev: s.abbrev, str: s.str, bo: s.bo, abbrevs: map[uint64][]abbrevEntry{}}
-	done := make(chan error, 1)
-	go func() { done <- later.indexUnits(clone, us[cut:]) }()
-	err = t.indexUnits(s, us[:cut])
-	if lerr := <-done; err == nil {
-		err = lerr
-	}
-	if err != nil {
-		return err
-	}
-	t.merge(later)
-	return nil
-}
-
-func (t *Types) indexUnits(s *scanner, us []unitHdr) error {
-	for _, u := range us {
-		if u.compile {
-			if err := t.scanUnit(s, u); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// merge folds in the index of later units: a type's first definition
-// stays; a variable or function takes the later entry when that one has
-// an address (a definition) or the name is new, as record does in order.
-func (t *Types) merge(later *Types) {
-	for k, m := range later.index {
-		for name, off := range m {
-			_, dup := t.index[k][name]
-			if !dup || ((Kind(k) == KindVariable || Kind(k) == KindFunction) && later.defined[kindName{Kind(k), name}]) {
-				t.index[k][name] = off
-			}
-		}
-	}
-}
-
 // header reads the unit header at off (DWARF 5 §7.5.1; 2–4 are a subset).
-func (s *scanner) header(off int) (unitHdr, error) {
+func (s *sections) header(off int) (unitHdr, error) {
 	var b [24]byte
 	n, err := s.infoR.ReadAt(b[:min(len(b), s.infoLen-off)], int64(off))
 	if n < 11 {
@@ -378,60 +335,6 @@ type unitCache struct {
 	data  []byte
 }
 
-func (t *Types) scanUnit(s *scanner, u unitHdr) error {
-	table, err := s.abbrevTable(u.abbrevOff)
-	if err != nil {
-		return err
-	}
-	data, err := s.unitBytes(u, true)
-	if err != nil {
-		return err
-	}
-	// Offsets below are relative to the unit; DIE offsets are u.start+off.
-	c := cursor{b: data, off: u.dies - u.start}
-	end := len(data)
-	depth := 0
-	for c.off < end {
-		dieOff := u.start + c.off
-		code := c.uleb()
-		if code == 0 {
-			depth--
-			continue
-		}
-		var ab abbrevEntry
-		if code < uint64(len(table)) {
-			ab = table[code]
-		}
-		if ab.tag == 0 {
-			return fmt.Errorf("DIE at %#x: abbrev code %d not in table %#x", dieOff, code, u.abbrevOff)
-		}
-		var d dieInfo
-		for _, a := range ab.attrs {
-			v, b, err := s.attrValue(&c, a.form, u.offSize, u.addrSize, u.version)
-			if err != nil {
-				return fmt.Errorf("DIE at %#x: %w", dieOff, err)
-			}
-			if depth == 1 {
-				if err := d.note(s, a, v, b, u.start); err != nil {
-					return fmt.Errorf("DIE at %#x: %w", dieOff, err)
-				}
-			}
-		}
-		if depth == 1 {
-			t.record(ab.tag, d, dwarf.Offset(dieOff))
-		}
-		if !ab.children {
-			continue
-		}
-		if depth == 1 && d.sibling > dieOff && d.sibling <= u.end {
-			c.off = d.sibling - u.start
-			continue
-		}
-		depth++
-	}
-	return c.err
-}
-
 // dieInfo is what the index keeps of a top-level DIE.
 type dieInfo struct {
 	name              []byte
@@ -466,29 +369,4 @@ func (d *dieInfo) note(s *scanner, a abbrevAttr, v uint64, b []byte, unit int) e
 		}
 	}
 	return nil
-}
-
-// record applies the index rules of indexUnit to one top-level DIE.
-func (t *Types) record(tag dwarf.Tag, d dieInfo, off dwarf.Offset) {
-	kind, ok := kindOf(tag)
-	if !ok || len(d.name) == 0 {
-		return
-	}
-	m := t.index[kind]
-	if kind == KindVariable || kind == KindFunction {
-		if _, dup := m[string(d.name)]; dup && !d.addr {
-			return
-		}
-		if d.addr {
-			if t.defined == nil {
-				t.defined = map[kindName]bool{}
-			}
-			t.defined[kindName{kind, string(d.name)}] = true
-		}
-	} else if d.declaration {
-		return
-	} else if _, dup := m[string(d.name)]; dup {
-		return
-	}
-	m[string(d.name)] = off
 }

@@ -22,11 +22,6 @@ var (
 	ErrIndex = errors.New("array index out of bounds")
 )
 
-type kindName struct {
-	kind Kind
-	name string
-}
-
 // Kind says which namespace a name lives in: C keeps struct, union and enum
 // tags apart from typedef and variable names.
 type Kind int
@@ -70,12 +65,7 @@ type Types struct {
 	dataErr  error
 	newData  func() (*dwarf.Data, error)
 
-	once  sync.Once
-	index [numKinds]map[string]dwarf.Offset
-	// defined names the variables and functions whose indexed entry is a
-	// definition (has an address), for merging two halves of the index.
-	defined map[kindName]bool
-	err     error
+	idx nameIndex
 
 	mu    sync.Mutex // dwarf.Data's type cache is not safe for concurrent use
 	cache map[dwarf.Offset]dwarf.Type
@@ -83,8 +73,7 @@ type Types struct {
 	fields fieldCache
 	scan   *scanner // raw sections for the fast index scan; nil: use debug/dwarf
 
-	release   func() error // unmaps the file, for Types made by Open
-	cachePath string       // where the name index is kept between runs
+	release func() error // unmaps the file, for Types made by Open
 }
 
 // FromELF loads the DWARF sections the type questions need. .debug_line,
@@ -143,7 +132,7 @@ func fromSections(bo binary.ByteOrder, sec func(name string) ([]byte, error), in
 		}
 	}
 	t := &Types{cache: map[dwarf.Offset]dwarf.Type{}}
-	t.scan = &scanner{infoR: info.r, infoLen: info.n, abbrev: abbrev, str: str, bo: bo, abbrevs: map[uint64][]abbrevEntry{}}
+	t.scan = newScanner(&sections{infoR: info.r, infoLen: info.n, abbrev: abbrev, str: str, bo: bo})
 	// debug/dwarf parses every unit's abbreviations up front (55 MB for a
 	// kernel) and wants all of .debug_info in memory; only struct printing
 	// and whatis need it, so it waits.
@@ -182,115 +171,6 @@ func (t *Types) dwarfData() (*dwarf.Data, error) {
 // New wraps already parsed DWARF (tests build it from synthetic ELF files).
 func New(d *dwarf.Data) *Types {
 	return &Types{data: d, cache: map[dwarf.Offset]dwarf.Type{}}
-}
-
-// BuildIndex walks every compile unit's top-level entries once and records
-// the first complete definition of each name. Lookups call it on first
-// need; call it directly to pay the cost up front (or to benchmark it).
-func (t *Types) BuildIndex() error {
-	if t == nil {
-		return ErrNoDWARF // a vmlinux without DWARF is a nil *Types
-	}
-	t.once.Do(func() {
-		if t.cachePath != "" && t.loadIndexCache() {
-			return
-		}
-		if t.err = t.buildIndex(); t.err == nil && t.cachePath != "" {
-			_ = t.saveIndexCache() // a cache we cannot write only costs time
-		}
-	})
-	return t.err
-}
-
-func (t *Types) buildIndex() error {
-	reset := func() {
-		for k := range t.index {
-			t.index[k] = make(map[string]dwarf.Offset)
-		}
-	}
-	reset()
-	if t.scan != nil {
-		err := t.indexFast(t.scan)
-		if err == nil {
-			return nil
-		}
-		reset() // let debug/dwarf try, and name the problem if it fails too
-	}
-	return t.indexSlow()
-}
-
-func (t *Types) indexSlow() error {
-	d, err := t.dwarfData()
-	if err != nil {
-		return err
-	}
-	r := d.Reader()
-	for {
-		cu, err := r.Next()
-		if err != nil {
-			return fmt.Errorf("DWARF index: %w", err)
-		}
-		if cu == nil {
-			return nil
-		}
-		if !cu.Children {
-			continue
-		}
-		if err := t.indexUnit(r); err != nil {
-			return err
-		}
-	}
-}
-
-// indexUnit records the top-level children of the unit the reader is in.
-func (t *Types) indexUnit(r *dwarf.Reader) error {
-	for {
-		e, err := r.Next()
-		if err != nil {
-			return fmt.Errorf("DWARF index: %w", err)
-		}
-		if e == nil || e.Tag == 0 {
-			return nil
-		}
-		if e.Children {
-			r.SkipChildren()
-		}
-		kind, ok := kindOf(e.Tag)
-		if !ok {
-			continue
-		}
-		name, _ := e.Val(dwarf.AttrName).(string)
-		if name == "" {
-			continue
-		}
-		if decl, _ := e.Val(dwarf.AttrDeclaration).(bool); decl && kind != KindVariable && kind != KindFunction {
-			continue // an incomplete "struct foo;" has no layout
-		}
-		if kind == KindVariable || kind == KindFunction {
-			if _, dup := t.index[kind][name]; dup {
-				// Prefer the defining entry (it has a location or low_pc)
-				// over an extern declaration seen first.
-				if e.Val(dwarf.AttrLocation) == nil && e.Val(dwarf.AttrLowpc) == nil {
-					continue
-				}
-			}
-		} else if _, dup := t.index[kind][name]; dup {
-			continue
-		}
-		t.index[kind][name] = e.Offset
-	}
-}
-
-// Lookup finds the entry of a name in one namespace.
-func (t *Types) Lookup(kind Kind, name string) (dwarf.Offset, error) {
-	if err := t.BuildIndex(); err != nil {
-		return 0, err
-	}
-	off, ok := t.index[kind][name]
-	if !ok {
-		return 0, fmt.Errorf("%s %q: %w", kind, name, ErrNotFound)
-	}
-	return off, nil
 }
 
 func (k Kind) String() string {

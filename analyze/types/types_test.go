@@ -200,6 +200,7 @@ func TestIndexCache(t *testing.T) {
 	if _, err := ty.Offset("struct task", "comm"); err != nil {
 		t.Fatal(err)
 	}
+	ty.Close()
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("index cache not written: %v", err)
 	}
@@ -262,28 +263,22 @@ func TestFieldOfMatchesMemberOf(t *testing.T) {
 // built through debug/dwarf's reader, on the fixture and the reference.
 func TestFastIndexMatchesSlow(t *testing.T) {
 	check := func(t *testing.T, ty *Types) {
-		for k := range ty.index {
-			ty.index[k] = map[string]dwarf.Offset{}
-		}
-		if err := ty.indexFast(ty.scan); err != nil {
+		if err := ty.BuildIndex(); err != nil {
 			t.Fatal(err)
 		}
-		fast := ty.index
-		var slow [numKinds]map[string]dwarf.Offset
-		for k := range slow {
-			slow[k] = map[string]dwarf.Offset{}
-		}
-		ty.index = slow
+		fast := ty.idx.scanned
+		ty.idx.scanned = newNames()
 		if err := ty.indexSlow(); err != nil {
 			t.Fatal(err)
 		}
+		slow := ty.idx.scanned
 		for k := range fast {
 			if len(fast[k]) != len(slow[k]) {
 				t.Errorf("%v: fast %d names, slow %d", Kind(k), len(fast[k]), len(slow[k]))
 			}
-			for name, off := range slow[k] {
-				if fast[k][name] != off {
-					t.Errorf("%v %s: fast %#x, slow %#x", Kind(k), name, fast[k][name], off)
+			for name, e := range slow[k] {
+				if fast[k][name] != e {
+					t.Errorf("%v %s: fast %+v, slow %+v", Kind(k), name, fast[k][name], e)
 					break
 				}
 			}
@@ -311,15 +306,12 @@ func FuzzScanUnit(f *testing.F) {
 	str, _ := ef.Section(".debug_str").Data()
 	f.Add(info, abbrev, uint32(0x2d))
 	f.Fuzz(func(t *testing.T, info, abbrev []byte, off uint32) {
-		ty := &Types{}
-		for k := range ty.index {
-			ty.index[k] = map[string]dwarf.Offset{}
-		}
-		sc := &scanner{infoR: bytes.NewReader(info), infoLen: len(info), abbrev: abbrev, str: str, bo: binary.LittleEndian, abbrevs: map[uint64][]abbrevEntry{}}
-		_ = ty.indexFast(sc)
+		sc := newScanner(&sections{infoR: bytes.NewReader(info), infoLen: len(info), abbrev: abbrev, str: str, bo: binary.LittleEndian})
+		ty := &Types{scan: sc}
+		_, _ = ty.Lookup(KindStruct, "task")
+		_ = ty.BuildIndex()
 		// The member resolver reads arbitrary offsets (type references
 		// from the data): it must fail cleanly on any of them.
-		ty.scan = sc
 		if d, err := sc.readDIE(dwarf.Offset(off)); err == nil {
 			_, _ = sc.childrenOf(d)
 			_, _, _ = ty.findMember(dwarf.Offset(off), "x", 0)
