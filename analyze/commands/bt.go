@@ -27,6 +27,10 @@ type BTFrame struct {
 	// Words is the frame's stack content for bt -f, one pointer-sized
 	// word each.
 	Words []uint64 `json:"words,omitempty"`
+	// WordNames is bt -F's name for each word: "symbol+offset" for one
+	// inside a kernel symbol, "[cache]" for one inside a slab object
+	// ("[address:cache]" with -FF), "" for the rest.
+	WordNames []string `json:"word_names,omitempty"`
 	// Source is the frame's "file: line" for bt -l.
 	Source string `json:"source,omitempty"`
 	// lookup is the address the frame is named by (a caller's call
@@ -49,6 +53,12 @@ type BT struct {
 
 // Backtrace unwinds one task; full adds each frame's stack words.
 func (s *Session) Backtrace(t kernel.Task, full bool) (BT, error) {
+	return s.backtrace(t, full, 0)
+}
+
+// backtrace is Backtrace; named is bt -F's level: 1 names the stack
+// words (symbols and slab caches), 2 adds a slab object's address.
+func (s *Session) backtrace(t kernel.Task, full bool, named int) (BT, error) {
 	out := BT{PID: t.PID, Task: Addr(t.Addr), CPU: t.CPU, Command: t.Comm, wordSize: s.Kernel.PtrSize}
 	if s.Unwind == nil {
 		return out, fmt.Errorf("bt: no unwinder for %s images", s.Machine)
@@ -67,6 +77,12 @@ func (s *Session) Backtrace(t kernel.Task, full bool) (BT, error) {
 		}
 		if full && f.CallerSP > f.SP && f.CallerSP-f.SP <= 4096 {
 			fr.Words = s.stackWords(f.SP, f.CallerSP)
+			if named > 0 {
+				fr.WordNames = make([]string, len(fr.Words))
+				for i, v := range fr.Words {
+					fr.WordNames[i] = s.wordName(v, named > 1)
+				}
+			}
 		}
 		out.Frames = append(out.Frames, fr)
 	}
@@ -112,8 +128,29 @@ func (s *Session) codeName(addr uint64) string {
 	return fmt.Sprintf("%s+%d", sym.Name, off)
 }
 
+// wordName is bt -F's name for a stack word: the kernel symbol it is
+// in, else the slab cache of the object it points into ("[cache]",
+// crash's -F; "[address:cache]" with the object's address, -FF), else "".
+func (s *Session) wordName(v uint64, object bool) string {
+	if name := s.symbolAt(v); name != "" {
+		return escape.Text(name)
+	}
+	if v < 4096 || s.Kernel.Types == nil {
+		return ""
+	}
+	o, err := s.Kernel.SlabObjectAt(v)
+	switch {
+	case err != nil:
+		return ""
+	case object:
+		return fmt.Sprintf("[%x:%s]", o.Object, escape.Text(o.Cache))
+	}
+	return "[" + escape.Text(o.Cache) + "]"
+}
+
 func (s *Session) bt(w io.Writer, args []string) error {
-	var all, full, withLines, textOnly bool
+	var all, full, withLines, textOnly, eframes, raw bool
+	named := 0
 	var sel []string
 	for _, a := range args[1:] {
 		switch a {
@@ -121,6 +158,14 @@ func (s *Session) bt(w io.Writer, args []string) error {
 			all = true
 		case "-f":
 			full = true
+		case "-F":
+			full, named = true, max(named, 1)
+		case "-FF":
+			full, named = true, 2
+		case "-e":
+			eframes = true
+		case "-r":
+			raw = true
 		case "-l":
 			withLines = true
 		case "-t":
@@ -136,12 +181,22 @@ func (s *Session) bt(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if textOnly {
+	// -t, -e and -r read the stack without unwinding it.
+	var each func(io.Writer, kernel.Task) error
+	switch {
+	case textOnly:
+		each = s.textOnStack
+	case eframes:
+		each = s.eframesOnStack
+	case raw:
+		each = s.rawStack
+	}
+	if each != nil {
 		for i, t := range targets {
 			if i > 0 {
 				fmt.Fprintln(w)
 			}
-			if err := s.textOnStack(w, t); err != nil {
+			if err := each(w, t); err != nil {
 				return err
 			}
 		}
@@ -150,7 +205,7 @@ func (s *Session) bt(w io.Writer, args []string) error {
 	var bts []BT
 	var errs []error
 	for _, t := range targets {
-		b, err := s.Backtrace(t, full)
+		b, err := s.backtrace(t, full, named)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -200,6 +255,46 @@ func (s *Session) textOnStack(w io.Writer, t kernel.Task) error {
 		fmt.Fprintf(w, "  [%x] %s at %x\n", uint64(f0.SP)+uint64(i*s.Kernel.PtrSize), escape.Text(sym.Name), v)
 	}
 	return nil
+}
+
+// eframesOnStack is bt -e: the exception frames (struct pt_regs) found
+// anywhere on the task's kernel stack, in crash's shape: "KERNEL-MODE
+// EXCEPTION FRAME AT addr:" or USER-MODE, then the registers as the
+// arch's show_regs prints them.
+func (s *Session) eframesOnStack(w io.Writer, t kernel.Task) error {
+	fmt.Fprintln(w, taskHeader(t))
+	frames, err := s.Kernel.ExceptionFrames(t)
+	if err != nil {
+		return fmt.Errorf("bt -e: PID %d: %w", t.PID, err)
+	}
+	show := s.showRegs()
+	for _, f := range frames {
+		mode := "KERNEL"
+		if f.User {
+			mode = "USER"
+		}
+		fmt.Fprintf(w, "\n %s-MODE EXCEPTION FRAME AT %x:\n", mode, f.Addr)
+		if show != nil {
+			for _, l := range show(f.Regs) {
+				fmt.Fprintln(w, "    "+l)
+			}
+		}
+	}
+	if len(frames) == 0 {
+		fmt.Fprintln(w, "\n (no exception frames on the stack)")
+	}
+	return nil
+}
+
+// rawStack is bt -r: the task's whole kernel stack, from its lowest
+// address, as rd -s prints memory (words inside a symbol by name).
+func (s *Session) rawStack(w io.Writer, t kernel.Task) error {
+	fmt.Fprintln(w, taskHeader(t))
+	size := s.Kernel.StackSize()
+	if t.Stack == 0 || size == 0 {
+		return fmt.Errorf("bt -r: PID %d: no kernel stack", t.PID)
+	}
+	return s.rd(w, []string{"rd", "-s", fmt.Sprintf("%x", t.Stack), fmt.Sprint(size / uint64(s.Kernel.PtrSize))})
 }
 
 // addSources fills each frame's Source from the line tables (bt -l): the
@@ -271,7 +366,11 @@ func writeBT(w io.Writer, b BT, show func([]uint64) []string) {
 		}
 		for i := 0; i < len(f.Words); i += 4 {
 			fmt.Fprintf(w, "    %0*x:", digits, uint64(f.SP)+uint64(i*digits/2))
-			for _, v := range f.Words[i:min(i+4, len(f.Words))] {
+			for j, v := range f.Words[i:min(i+4, len(f.Words))] {
+				if i+j < len(f.WordNames) && f.WordNames[i+j] != "" {
+					fmt.Fprintf(w, " %s", f.WordNames[i+j])
+					continue
+				}
 				fmt.Fprintf(w, " %0*x", digits, v)
 			}
 			fmt.Fprintln(w)

@@ -54,7 +54,7 @@ func (s *Session) PS() ([]PSEntry, []error) {
 }
 
 func (s *Session) ps(w io.Writer, args []string) error {
-	mode := ""
+	mode, timing := "", ""
 	leaders := false
 	var sel []string
 	for _, a := range args[1:] {
@@ -63,6 +63,8 @@ func (s *Session) ps(w io.Writer, args []string) error {
 			mode = a
 		case "-G":
 			leaders = true
+		case "-t", "-l", "-m", "-S":
+			timing = a
 		default:
 			if strings.HasPrefix(a, "-") {
 				return fmt.Errorf("ps: option %s not supported: %w", a, ErrUsage)
@@ -79,6 +81,9 @@ func (s *Session) ps(w io.Writer, args []string) error {
 	}
 	if mode != "" {
 		return s.psTree(w, mode, sel)
+	}
+	if timing != "" {
+		return s.psTiming(w, timing, sel)
 	}
 	if len(sel) > 0 {
 		rows = filterRows(rows, sel)
@@ -110,6 +115,35 @@ func writePS(w io.Writer, rows []PSEntry) {
 		fmt.Fprintf(w, "%s%8d%8d%4d  %08x  %s%6.1f%9d%9d  %s\n",
 			mark, r.PID, r.PPID, r.CPU, r.Task, r.State, r.MemPct, r.VSZKB, r.RSSKB, comm)
 	}
+}
+
+// psTiming runs ps -t, -l, -m and -S over the tasks selected (all when
+// none is).
+func (s *Session) psTiming(w io.Writer, opt string, sel []string) error {
+	tasks, _ := s.Kernel.Tasks()
+	if len(sel) > 0 {
+		var picked []kernel.Task
+		for _, t := range tasks {
+			for _, a := range sel {
+				if a == strconv.Itoa(t.PID) || a == t.Comm || strings.TrimPrefix(a, "0x") == fmt.Sprintf("%x", t.Addr) {
+					picked = append(picked, t)
+					break
+				}
+			}
+		}
+		if len(picked) == 0 {
+			return fmt.Errorf("ps %s: no task matches %s", opt, strings.Join(sel, " "))
+		}
+		tasks = picked
+	}
+	switch opt {
+	case "-t":
+		return s.psTimes(w, tasks)
+	case "-S":
+		psSummary(w, tasks)
+		return nil
+	}
+	return s.psLastRun(w, tasks, opt == "-m")
 }
 
 // leadersOnly keeps the thread group leaders (ps -G): one row a process.

@@ -76,8 +76,8 @@ func commandTable() map[string]command {
 	return map[string]command{
 		"sys":     {(*Session).sys, "system data"},
 		"log":     {(*Session).log, "kernel message buffer [-m]"},
-		"ps":      {(*Session).ps, "process status [-p|-c|-G] [pid|task]..."},
-		"bt":      {(*Session).bt, "backtrace [-a] [-f] [-l] [-t] [pid|task]"},
+		"ps":      {(*Session).ps, "process status [-p|-c|-G|-t|-l|-m|-S] [pid|task]..."},
+		"bt":      {(*Session).bt, "backtrace [-a] [-f|-F|-FF] [-l] [-t|-e|-r] [pid|task]"},
 		"runq":    {(*Session).runq, "each CPU's runqueue: current, RT and CFS tasks"},
 		"search":  {(*Session).search, "search [-s start] [-e end|-l len] [-p] [-t] [-w|-h|-c] [-m mask] VALUE...: find values in memory"},
 		"set":     {(*Session).set, "set context [pid|task|-c cpu|-p]"},

@@ -92,11 +92,25 @@ func (k *Kernel) HZ() (uint64, error) {
 	return (1e9 + ns/2) / ns, nil
 }
 
-// Uptime is the time since boot as crash's sys counts it: jiffies_64
-// less INITIAL_JIFFIES (the counter starts 300 s before wrapping a 32-bit
-// long, include/linux/jiffies.h), over HZ. It can differ from BootTime by
-// the part of a second the tick has not counted yet.
+// Uptime is the time since boot as crash's sys counts it: UptimeJiffies
+// over HZ. It can differ from BootTime by the part of a second the tick
+// has not counted yet.
 func (k *Kernel) Uptime() (float64, error) {
+	hz, err := k.HZ()
+	if err != nil {
+		return 0, err
+	}
+	j, err := k.UptimeJiffies()
+	if err != nil {
+		return 0, err
+	}
+	return float64(j) / float64(hz), nil
+}
+
+// UptimeJiffies is the ticks since boot: jiffies_64 less INITIAL_JIFFIES
+// (the counter starts 300 s before wrapping a 32-bit long,
+// include/linux/jiffies.h).
+func (k *Kernel) UptimeJiffies() (uint64, error) {
 	hz, err := k.HZ()
 	if err != nil {
 		return 0, err
@@ -110,7 +124,7 @@ func (k *Kernel) Uptime() (float64, error) {
 		return 0, fmt.Errorf("jiffies_64: %w", err)
 	}
 	initial := uint64(uint32(-300 * int64(hz))) // (unsigned long)(unsigned int)(-300*HZ)
-	return float64(j-initial) / float64(hz), nil
+	return j - initial, nil
 }
 
 // LoadAverage reads avenrun[3], fixed point with FSHIFT = 11
