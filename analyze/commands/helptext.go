@@ -134,7 +134,7 @@ DESCRIPTION
   ps - display process status information
 
 SYNOPSIS
-  ps [-p | -c | -G] [pid | taskp | command] ...
+  ps [-p | -c | -G | -t | -l | -m | -S] [pid | taskp | command] ...
 
 DESCRIPTION
   PID PPID CPU TASK ST %MEM VSZ RSS COMM for every task; kernel threads in
@@ -142,13 +142,22 @@ DESCRIPTION
     -p  the parental hierarchy of the given (or current) task.
     -c  the children of the given (or current) task, threads included.
     -G  thread group leaders only: one line a process.
+    -t  run time, start time (ns) and user and system time (ns), oldest
+        first; crash 8.0.2 prints 0 for the CPU times of a 32-bit kernel.
+    -l  the last-run timestamp (ns), most recent first, "[stamp] [ST]"
+        and the task: sched_info.last_arrival as crash reads it, or on a
+        kernel without SCHED_INFO (crash: "last-run timestamps do not
+        exist") se.exec_start.
+    -m  -l as the time since, "[days hh:mm:ss.mss]", from the task's
+        runqueue clock (clock_task for se.exec_start).
+    -S  how many tasks are in each state.
   RSS is the kernel's get_mm_rss (file, anon and shmem pages) summed over
   every thread's unsynced counts; crash 8.0.2 leaves shmem out.`,
 		"bt": `NAME
   bt - backtrace
 
 SYNOPSIS
-  bt [-a] [-f] [-l] [-t] [pid | taskp]
+  bt [-a] [-f | -F | -FF] [-l] [-t | -e | -r] [pid | taskp]
 
 DESCRIPTION
   Frames "#N [sp] function at pc", unwound with the ARM EHABI tables of the
@@ -165,8 +174,18 @@ DESCRIPTION
     -f  the stack words of each frame.
     -l  the source file and line of each frame, from the DWARF line
         table (an inlined callee's own line where the call was inlined).
+    -F  -f with each word that lies inside a kernel symbol named
+        "symbol+offset", and one that points into a slab object named by
+        its cache, "[cache]".
+    -FF -F with the slab object's address too, "[object:cache]".
     -t  no unwinding: every kernel text address on the stack, from the
-        first frame's sp up, "[where] symbol at value".`,
+        first frame's sp up, "[where] symbol at value".
+    -e  no unwinding: every exception frame (struct pt_regs) on the whole
+        stack, "KERNEL-MODE" or "USER-MODE EXCEPTION FRAME AT addr:" and
+        its registers; a frame must have a mode, pc and sp the entry code
+        would have saved (ARM: SVC with orig_r0 -1, or USR at the top).
+    -r  no unwinding: the whole stack, from its lowest address, as
+        rd -s prints it.`,
 		"set": `NAME
   set - set a process context, or the scroll setting
 
