@@ -110,7 +110,8 @@ type Host mg.Namespace
 
 // Check finds the host tools the board needs; installs them with apt-get as root.
 func (Host) Check(ctx context.Context) error {
-	return hostcheck.Ensure(ctx, hostcheck.ForArch(board().QEMU.Binary), os.Stdout)
+	needs := append(hostcheck.ForArch(board().QEMU.Binary), hostcheck.ForFirmware(board().QEMU.Firmware)...)
+	return hostcheck.Ensure(ctx, needs, os.Stdout)
 }
 
 // checkTestHost is host:check plus what the tests themselves drive.

@@ -54,13 +54,28 @@ func ForArch(qemuBinary string) []Need {
 	return needs
 }
 
+// ubootQEMU is Debian's U-Boot for QEMU's arm64 virt machine, the
+// firmware of the shipped U-Boot board.
+const ubootQEMU = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
+
+// ForFirmware is what a board's qemu.firmware needs: Debian's u-boot-qemu
+// for the U-Boot builds it ships under /usr/lib/u-boot; nothing for a
+// firmware of the user's own elsewhere.
+func ForFirmware(path string) []Need {
+	if strings.HasPrefix(path, "/usr/lib/u-boot/") {
+		return []Need{{path, "u-boot-qemu"}}
+	}
+	return nil
+}
+
 // ForTests lists what `go test ./...` needs beyond ForArch: the Debian
-// tooling that the debpkg and kernelsrc tests drive for real.
+// tooling that the debpkg and kernelsrc tests drive for real, and the
+// U-Boot the U-Boot board's tests boot.
 func ForTests(qemuBinary string) []Need {
-	return append(ForArch(qemuBinary),
+	return append(append(ForArch(qemuBinary),
 		Need{"apt-get", "apt"},
 		Need{"dpkg-query", "dpkg"},
-	)
+	), ForFirmware(ubootQEMU)...)
 }
 
 // Missing returns the needs that the host lacks; path is the PATH to search.

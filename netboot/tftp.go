@@ -7,17 +7,21 @@
 package netboot
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pin/tftp/v3"
+
+	"github.com/kdumpkit/kdumpkit/internal/filelock"
 )
 
 // ErrNotServed means a board asked for a file the server does not have.
@@ -29,6 +33,9 @@ type Server struct {
 	Files map[string]string
 	// Log gets one line per transfer.
 	Log io.Writer
+	// Timeout is how long a transfer waits for the board's ack before
+	// resending (5s when zero, U-Boot's own retransmit timeout).
+	Timeout time.Duration
 
 	srv    *tftp.Server
 	conn   net.PacketConn
@@ -37,6 +44,27 @@ type Server struct {
 	missed []string // names asked for and not served, in order
 	sent   map[string]int64
 	notify chan struct{}
+}
+
+// LockPort waits until no other kdumpkit process serves TFTP on addr and
+// holds it for this one until unlock: U-Boot's fixed port 69 means two
+// U-Boot boards (or two test packages) cannot netboot at once on one
+// host, so the second waits rather than fails.
+func LockPort(addr string, log io.Writer) (unlock func(), err error) {
+	path := filepath.Join(os.TempDir(), "kdumpkit-tftp-"+strings.NewReplacer(":", "-", "/", "-").Replace(addr)+".lock")
+	got := make(chan struct{})
+	go func() {
+		select {
+		case <-got:
+		case <-time.After(2 * time.Second):
+			if log != nil {
+				fmt.Fprintf(log, "tftp: another kdumpkit run serves TFTP on %s; waiting for it (%s)\n", addr, path)
+			}
+		}
+	}()
+	unlock, err = filelock.Lock(path)
+	close(got)
+	return unlock, err
 }
 
 // Listen starts serving on addr ("127.0.0.1:69"). Port 69 is privileged:
@@ -55,7 +83,7 @@ func (s *Server) Listen(addr string) error {
 	s.sent = map[string]int64{}
 	s.notify = make(chan struct{}, 1)
 	s.srv = tftp.NewServer(s.read, nil)
-	s.srv.SetTimeout(5 * time.Second)
+	s.srv.SetTimeout(cmp.Or(s.Timeout, 5*time.Second))
 	s.srv.SetHook(hook{s})
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.srv.Serve(conn) }()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -55,8 +54,14 @@ func (k *Kdump) bootNet(ctx context.Context, res *Result, sc scratch) (*Truth, e
 	if err != nil {
 		return ParseTruth(nil), err
 	}
+	tftpAddr := net.JoinHostPort(b.Network.Listen, strconv.Itoa(b.Network.TFTPPort))
+	unlock, err := netboot.LockPort(tftpAddr, k.Log)
+	if err != nil {
+		return ParseTruth(nil), err
+	}
+	defer unlock()
 	tftp := &netboot.Server{Files: files, Log: k.Log}
-	if err := tftp.Listen(net.JoinHostPort(b.Network.Listen, strconv.Itoa(b.Network.TFTPPort))); err != nil {
+	if err := tftp.Listen(tftpAddr); err != nil {
 		return ParseTruth(nil), fmt.Errorf("stage \"serve\": %w", err)
 	}
 	defer tftp.Close()
@@ -65,7 +70,7 @@ func (k *Kdump) bootNet(ctx context.Context, res *Result, sc scratch) (*Truth, e
 		return ParseTruth(nil), fmt.Errorf("stage \"serve\": %w", err)
 	}
 	defer recv.Close()
-	fmt.Fprintf(k.Log, "kdump: TFTP on %s, HTTP receiver on %s\n", tftp.Addr(), protocol.Spec{Kind: "http", Arg: url}.Label())
+	fmt.Fprintf(k.Log, "kdump: TFTP server on %s serving %s; HTTP receiver for %s\n", tftp.Addr(), strings.Join(tftp.Names(), ", "), url)
 
 	// Power on. A QEMU board's console exists only once QEMU runs; a real
 	// board's is opened first so U-Boot's banner is not missed.
@@ -107,10 +112,11 @@ func (k *Kdump) bootNet(ctx context.Context, res *Result, sc scratch) (*Truth, e
 
 	cmdline := strings.TrimSpace(b.Kernel.Cmdline + " panic=-1 " + protocol.TestParams(k.Crash, url, k.Kexec, k.Format))
 	s := &uboot.Session{C: con, Board: b, Cmdline: cmdline, Log: k.Log, LogPath: logPath, Reached: progress,
-		Files: uboot.Files{Kernel: sizes[uboot.KernelName], Initrd: sizes[uboot.InitrdName], DTB: sizes[uboot.DTBName]}}
+		Files:  uboot.Files{Kernel: sizes[uboot.KernelName], Initrd: sizes[uboot.InitrdName], DTB: sizes[uboot.DTBName]},
+		Missed: tftp.Missed, Served: tftp.Names()}
 	if err := s.Boot(); err != nil {
 		stop()
-		return ParseTruth(nil), missedFile(err, tftp)
+		return ParseTruth(nil), err
 	}
 	w := &qemu.Watcher{Stages: k.stages(), LogPath: logPath, Reached: progress,
 		EndReason: "the console ended: " + con.Device + " vanished (cable unplugged, board or QEMU gone)"}
@@ -128,16 +134,6 @@ func (k *Kdump) bootNet(ctx context.Context, res *Result, sc scratch) (*Truth, e
 		stop()
 	}
 	return ParseTruth(w.Lines()), nil
-}
-
-// missedFile names the file when U-Boot failed because the TFTP server
-// did not have what it asked for.
-func missedFile(err error, s *netboot.Server) error {
-	var se *qemu.StageError
-	if m := s.Missed(); len(m) > 0 && errors.As(err, &se) {
-		se.Cause = fmt.Sprintf("U-Boot asked the TFTP server for %q, which kdumpkit does not serve (it serves %s)", m[0], strings.Join(s.Names(), ", "))
-	}
-	return err
 }
 
 func fileSizes(files map[string]string) (map[string]int64, error) {

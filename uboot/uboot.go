@@ -43,6 +43,11 @@ type Session struct {
 	LogPath string    // the console log, for errors
 	// Reached is told each step as it completes.
 	Reached func(qemu.Reached)
+	// Missed, when set, names the files the TFTP server was asked for
+	// and does not serve, so a failed transfer's error can name them.
+	Missed func() []string
+	// Served names what the TFTP server serves, for the same message.
+	Served []string
 }
 
 // failures are U-Boot messages that mean a command failed, and what to do.
@@ -50,7 +55,7 @@ var failures = []struct {
 	re    *regexp.Regexp
 	cause string
 }{
-	{regexp.MustCompile(`TFTP error: '?File not found'?|TFTP error: .*\(1\)`), "the TFTP server does not have the file U-Boot asked for"},
+	{regexp.MustCompile(`TFTP error: 'File not found'.*|TFTP error: .*\(1\)`), "the TFTP server does not have the file U-Boot asked for"},
 	{regexp.MustCompile(`TFTP error: .*`), "the TFTP server refused the transfer"},
 	{regexp.MustCompile(`Retry count exceeded|ARP Retry count exceeded`), "U-Boot cannot reach the TFTP server: check network.tftp_host, the cable and that nothing blocks UDP port 69 on the laptop"},
 	{regexp.MustCompile(`DHCP client bound`), ""}, // success, listed so it is not taken for the next
@@ -220,6 +225,11 @@ func (s *Session) fail(stage string, err error, cause string) error {
 	tail := s.C.Tail(30)
 	if cause == "" {
 		cause = causeOf(strings.Join(tail, "\n"))
+	}
+	if s.Missed != nil {
+		if m := s.Missed(); len(m) > 0 {
+			cause = fmt.Sprintf("U-Boot asked the TFTP server for %q, which kdumpkit does not serve (it serves %s)", m[0], strings.Join(s.Served, ", "))
+		}
 	}
 	if gone := s.C.Gone(); gone != nil && !errors.Is(err, gone) {
 		cause = gone.Error()
