@@ -1,6 +1,7 @@
 package symbols
 
 import (
+	"cmp"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -33,42 +34,110 @@ type Symbol struct {
 // Table answers address→symbol and name→symbol questions. It is built once
 // and read-only afterwards, so it may be shared between goroutines.
 type Table struct {
-	sorted []Symbol       // by Addr, then by preference (see better)
-	byName map[string]int // index into sorted of the preferred symbol of that name
+	sorted []Symbol         // by Addr, then by preference (see better)
+	byName map[string]int32 // the preferred symbol of that name, as an index into pos
+	pos    []int32          // where the symbol New was given at i sits in sorted
 }
 
 // New builds a Table from symbols in any order. Mapping symbols ($a, $d, $t
 // and their "$d.123" forms), file and section symbols and undefined or
 // absolute-zero entries are dropped because they name no kernel object.
 func New(syms []Symbol) *Table {
-	t := &Table{byName: make(map[string]int, len(syms))}
+	kept := make([]Symbol, 0, len(syms))
 	for _, s := range syms {
 		if keep(s) {
-			t.sorted = append(t.sorted, s)
+			kept = append(kept, s)
 		}
 	}
-	// A total order (name last) so an unstable sort is deterministic;
-	// sort.SliceStable's reflection swapper made this the slowest part of
-	// opening a vmlinux (130k symbols).
-	slices.SortFunc(t.sorted, func(a, b Symbol) int {
-		switch {
-		case a.Addr < b.Addr:
-			return -1
-		case a.Addr > b.Addr:
-			return 1
-		case better(a, b):
-			return -1
-		case better(b, a):
-			return 1
+	return build(kept)
+}
+
+// sortKey is what the address order compares: sorting 16-byte keys and
+// moving each Symbol once costs a third of sorting the Symbols themselves
+// (130k of them in a vmlinux, the largest part of opening one).
+type sortKey struct {
+	addr uint64
+	rank int32
+	i    int32 // index in kept
+}
+
+// build sorts kept by address while the other core maps names, the
+// preferred symbol of a name being the one the address order puts first
+// among those of the highest rank.
+func build(kept []Symbol) *Table {
+	t := &Table{pos: make([]int32, len(kept))}
+	named := make(chan map[string]int32, 1)
+	go func() {
+		m := make(map[string]int32, len(kept))
+		for i := range kept {
+			s := &kept[i]
+			if j, ok := m[s.Name]; !ok || rank(*s) > rank(kept[j]) || (rank(*s) == rank(kept[j]) && s.Addr < kept[j].Addr) {
+				m[s.Name] = int32(i)
+			}
 		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	for i, s := range t.sorted {
-		if j, ok := t.byName[s.Name]; !ok || better(s, t.sorted[j]) {
-			t.byName[s.Name] = i
-		}
+		named <- m
+	}()
+	keys := make([]sortKey, len(kept))
+	for i, s := range kept {
+		keys[i] = sortKey{s.Addr, int32(rank(s)), int32(i)}
 	}
+	keys = radixSort(keys)
+	// Symbols at one address: a total order (name last), so the table
+	// does not depend on the order of the input.
+	for lo := 0; lo < len(keys); {
+		hi := lo + 1
+		for hi < len(keys) && keys[hi].addr == keys[lo].addr {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(keys[lo:hi], func(a, b sortKey) int {
+				if a.rank != b.rank {
+					return cmp.Compare(b.rank, a.rank)
+				}
+				return strings.Compare(kept[a.i].Name, kept[b.i].Name)
+			})
+		}
+		lo = hi
+	}
+	t.sorted = make([]Symbol, len(kept))
+	for p, k := range keys {
+		t.sorted[p] = kept[k.i]
+		t.pos[k.i] = int32(p)
+	}
+	t.byName = <-named
 	return t
+}
+
+// radixSort orders keys by address, a byte at a time from the lowest
+// (stable, so each pass keeps the order of the ones before), skipping the
+// bytes every address shares: four passes for a 32-bit kernel, where a
+// comparison sort of 90k keys took most of the table's build.
+func radixSort(keys []sortKey) []sortKey {
+	if len(keys) < 2 {
+		return keys
+	}
+	buf := make([]sortKey, len(keys))
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [256]int
+		for _, k := range keys {
+			count[byte(k.addr>>shift)]++
+		}
+		if count[byte(keys[0].addr>>shift)] == len(keys) {
+			continue // every key has this byte
+		}
+		sum := 0
+		for b, n := range count {
+			count[b] = sum
+			sum += n
+		}
+		for _, k := range keys {
+			b := byte(k.addr >> shift)
+			buf[count[b]] = k
+			count[b]++
+		}
+		keys, buf = buf, keys
+	}
+	return keys
 }
 
 func keep(s Symbol) bool {
@@ -82,75 +151,109 @@ func keep(s Symbol) bool {
 	return true
 }
 
-// better orders symbols at one address: functions and objects before
+// rank orders symbols at one address: functions and objects before
 // untyped labels, globals before locals, sized before unsized, so that an
 // address resolves to "panic" rather than to a local label at the same spot.
-func better(a, b Symbol) bool {
-	rank := func(s Symbol) int {
-		r := 0
-		if s.Type == elf.STT_FUNC || s.Type == elf.STT_OBJECT {
-			r += 4
-		}
-		if s.Global {
-			r += 2
-		}
-		if s.Size > 0 {
-			r++
-		}
-		return r
+func rank(s Symbol) int {
+	r := 0
+	if s.Type == elf.STT_FUNC || s.Type == elf.STT_OBJECT {
+		r += 4
 	}
-	return rank(a) > rank(b)
+	if s.Global {
+		r += 2
+	}
+	if s.Size > 0 {
+		r++
+	}
+	return r
 }
 
-// FromELF reads the .symtab of an ELF file.
+// FromELF reads the .symtab of an ELF file. It decodes the entries itself
+// and slices the names out of one copy of .strtab: debug/elf's Symbols
+// allocates every name and every entry, twice the time of the rest.
 func FromELF(f *elf.File) (*Table, error) {
-	raw, err := f.Symbols()
+	sec := f.SectionByType(elf.SHT_SYMTAB)
+	if sec == nil {
+		return nil, ErrNoSymbols
+	}
+	size := 16 // Elf32_Sym
+	if f.Class == elf.ELFCLASS64 {
+		size = 24 // Elf64_Sym
+	}
+	data, err := sec.Data()
 	if err != nil {
-		if errors.Is(err, elf.ErrNoSymbols) {
-			return nil, ErrNoSymbols
-		}
 		return nil, fmt.Errorf("reading .symtab: %w", err)
 	}
-	syms := make([]Symbol, 0, len(raw))
-	for _, s := range raw {
-		if s.Section == elf.SHN_UNDEF {
+	if len(data)%size != 0 {
+		return nil, fmt.Errorf("reading .symtab: %d bytes, not a whole number of %d-byte entries", len(data), size)
+	}
+	if int(sec.Link) <= 0 || int(sec.Link) >= len(f.Sections) {
+		return nil, fmt.Errorf("reading .symtab: string table section %d does not exist", sec.Link)
+	}
+	strtab, err := f.Sections[sec.Link].Data()
+	if err != nil {
+		return nil, fmt.Errorf("reading .symtab's string table: %w", err)
+	}
+	strs := string(strtab)
+	bo := f.ByteOrder
+	kept := make([]Symbol, 0, len(data)/size)
+	for p := size; p+size <= len(data); p += size { // entry 0 is the null symbol
+		e := data[p : p+size]
+		var nameOff uint32
+		var info byte
+		var shndx elf.SectionIndex
+		var value, sz uint64
+		if size == 16 {
+			nameOff, value, sz = bo.Uint32(e), uint64(bo.Uint32(e[4:])), uint64(bo.Uint32(e[8:]))
+			info, shndx = e[12], elf.SectionIndex(bo.Uint16(e[14:]))
+		} else {
+			nameOff, info, shndx = bo.Uint32(e), e[4], elf.SectionIndex(bo.Uint16(e[6:]))
+			value, sz = bo.Uint64(e[8:]), bo.Uint64(e[16:])
+		}
+		if shndx == elf.SHN_UNDEF || int(nameOff) >= len(strs) {
 			continue
 		}
-		addr := s.Value
-		if f.Machine == elf.EM_ARM && elf.ST_TYPE(s.Info) == elf.STT_FUNC {
-			addr &^= 1 // bit 0 marks a Thumb function (AAELF32 §5.5.3), not its address
+		name := strs[nameOff:]
+		if n := strings.IndexByte(name, 0); n >= 0 {
+			name = name[:n]
 		}
-		syms = append(syms, Symbol{
-			Name:   s.Name,
-			Addr:   addr,
-			Size:   s.Size,
-			Type:   elf.ST_TYPE(s.Info),
-			Global: elf.ST_BIND(s.Info) != elf.STB_LOCAL,
-			Class:  class(f, s),
-		})
+		if f.Machine == elf.EM_ARM && elf.ST_TYPE(info) == elf.STT_FUNC {
+			value &^= 1 // bit 0 marks a Thumb function (AAELF32 §5.5.3), not its address
+		}
+		s := Symbol{
+			Name:   name,
+			Addr:   value,
+			Size:   sz,
+			Type:   elf.ST_TYPE(info),
+			Global: elf.ST_BIND(info) != elf.STB_LOCAL,
+		}
+		if keep(s) {
+			s.Class = class(f, shndx, info)
+			kept = append(kept, s)
+		}
 	}
-	return New(syms), nil
+	return build(kept), nil
 }
 
 // class is the nm(1) letter of an ELF symbol, as binutils' bfd decodes
 // it (bfd_decode_symclass): absolute and weak first, then by the flags
 // of the symbol's section; global symbols in upper case.
-func class(f *elf.File, s elf.Symbol) byte {
+func class(f *elf.File, section elf.SectionIndex, info byte) byte {
 	var c byte
 	switch {
-	case s.Section == elf.SHN_ABS:
+	case section == elf.SHN_ABS:
 		c = 'a'
-	case s.Section == elf.SHN_COMMON:
+	case section == elf.SHN_COMMON:
 		return 'C'
-	case elf.ST_BIND(s.Info) == elf.STB_WEAK:
-		if elf.ST_TYPE(s.Info) == elf.STT_OBJECT {
+	case elf.ST_BIND(info) == elf.STB_WEAK:
+		if elf.ST_TYPE(info) == elf.STT_OBJECT {
 			return 'V'
 		}
 		return 'W'
-	case int(s.Section) >= len(f.Sections):
+	case int(section) >= len(f.Sections):
 		return '?'
 	default:
-		sec := f.Sections[s.Section]
+		sec := f.Sections[section]
 		switch {
 		case sec.Flags&elf.SHF_EXECINSTR != 0:
 			c = 't'
@@ -164,7 +267,7 @@ func class(f *elf.File, s elf.Symbol) byte {
 			c = 'r'
 		}
 	}
-	if elf.ST_BIND(s.Info) != elf.STB_LOCAL {
+	if elf.ST_BIND(info) != elf.STB_LOCAL {
 		c -= 'a' - 'A'
 	}
 	return c
@@ -200,7 +303,7 @@ func (t *Table) Lookup(name string) (Symbol, error) {
 	if !ok {
 		return Symbol{}, fmt.Errorf("%q: %w", name, ErrNotFound)
 	}
-	return t.sorted[i], nil
+	return t.sorted[t.pos[i]], nil
 }
 
 // Addr returns the address of the symbol name.

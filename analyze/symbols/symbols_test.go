@@ -1,10 +1,12 @@
 package symbols
 
 import (
+	"cmp"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,5 +144,60 @@ func BenchmarkFromELF(b *testing.B) {
 		if _, err := FromELF(f); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestFromELFMatchesDebugELF checks the raw .symtab decoder against
+// debug/elf's Symbols on the test dump's vmlinux: the same symbols in the
+// same order, and every name resolving to the same one.
+func TestFromELFMatchesDebugELF(t *testing.T) {
+	f, err := elf.Open(filepath.Join(referenceDir(t), "vmlinux"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fast, err := FromELF(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var syms []Symbol
+	for _, s := range raw {
+		if s.Section == elf.SHN_UNDEF {
+			continue
+		}
+		addr := s.Value
+		if f.Machine == elf.EM_ARM && elf.ST_TYPE(s.Info) == elf.STT_FUNC {
+			addr &^= 1
+		}
+		syms = append(syms, Symbol{Name: s.Name, Addr: addr, Size: s.Size, Type: elf.ST_TYPE(s.Info),
+			Global: elf.ST_BIND(s.Info) != elf.STB_LOCAL, Class: class(f, s.Section, s.Info)})
+	}
+	// The order and name preference spelled out plainly: by address,
+	// higher rank first, then by name; a name means the first of its
+	// highest rank in that order.
+	want := slices.DeleteFunc(syms, func(s Symbol) bool { return !keep(s) })
+	slices.SortFunc(want, func(a, b Symbol) int {
+		return cmp.Or(cmp.Compare(a.Addr, b.Addr), cmp.Compare(rank(b), rank(a)), strings.Compare(a.Name, b.Name))
+	})
+	if !slices.Equal(fast.All(), want) {
+		t.Fatalf("FromELF kept %d symbols, debug/elf's %d, or another order", fast.Len(), len(want))
+	}
+	byName := map[string]Symbol{}
+	for _, s := range want {
+		if old, ok := byName[s.Name]; !ok || rank(s) > rank(old) {
+			byName[s.Name] = s
+		}
+	}
+	for name, s := range byName {
+		if got, err := fast.Lookup(name); got != s || err != nil {
+			t.Fatalf("Lookup(%q): %+v %v, want %+v", name, got, err, s)
+		}
+	}
+	if got := New(fast.All()); !slices.Equal(got.All(), want) {
+		t.Errorf("New of a sorted table sorts it differently")
 	}
 }
