@@ -45,8 +45,10 @@ func (c *Commands) On(ctx context.Context) error {
 		return c.run(ctx, "reset", c.ResetCmd)
 	}
 	if len(c.OffCmd) > 0 {
+		// A board that is already off may make the off command fail
+		// (a PDU that refuses, a pid file that is gone): only on counts.
 		if err := c.run(ctx, "off", c.OffCmd); err != nil {
-			return err
+			fmt.Fprintf(c.Log, "power: %v; powering on anyway\n", err)
 		}
 		time.Sleep(time.Second) // let the supply drain, as a hand on the switch would
 	}
