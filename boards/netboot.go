@@ -151,8 +151,8 @@ func (b *Board) checkNetboot() error {
 		return fieldErr("console.device", "", "missing: the serial device U-Boot's console is on, such as /dev/ttyUSB0 (\"qemu\" for a QEMU board's -serial pty)")
 	case b.Console.Device == ConsoleQEMU && b.RealHardware():
 		return fieldErr("console.device", b.Console.Device, "\"qemu\" needs a [qemu] section: the console is QEMU's -serial pty")
-	case b.Console.Device != ConsoleQEMU && !strings.HasPrefix(b.Console.Device, "/dev/"):
-		return fieldErr("console.device", b.Console.Device, "want a device path under /dev/ such as /dev/ttyUSB0, or \"qemu\"")
+	case b.Console.Device != ConsoleQEMU && !strings.HasPrefix(b.Console.Device, "/"):
+		return fieldErr("console.device", b.Console.Device, "want the absolute path of a serial device such as /dev/ttyUSB0 or /dev/serial/by-id/…, or \"qemu\"")
 	case b.Console.Baud < 50 || b.Console.Baud > 4000000:
 		return fieldErr("console.baud", b.Console.Baud, "want a baud rate such as 115200")
 	case u.Boot != "booti" && u.Boot != "bootz":

@@ -46,7 +46,7 @@ func TestRealBoardDefaults(t *testing.T) {
 func TestNetbootValidation(t *testing.T) {
 	for _, tc := range []struct{ name, text, want string }{
 		{"no uboot, no qemu", strings.Replace(realBoard, "[uboot]\n", "", 1), "missing required field(s) qemu.machine, qemu.memory"},
-		{"console not a device", strings.Replace(realBoard, `"/dev/ttyUSB0"`, `"ttyUSB0"`, 1), `console.device: "ttyUSB0": want a device path`},
+		{"console not a device", strings.Replace(realBoard, `"/dev/ttyUSB0"`, `"ttyUSB0"`, 1), `console.device: "ttyUSB0": want the absolute path of a serial device`},
 		{"qemu console on hardware", strings.Replace(realBoard, `"/dev/ttyUSB0"`, `"qemu"`, 1), "needs a [qemu] section"},
 		{"no power", strings.Replace(realBoard, "manual = true\n", "", 1), "want either manual = true"},
 		{"both powers", strings.Replace(realBoard, "manual = true\n", "manual = true\nreset = [\"relay\", \"1\"]\n", 1), "not both or neither"},

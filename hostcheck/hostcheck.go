@@ -70,11 +70,12 @@ func ForFirmware(path string) []Need {
 
 // ForTests lists what `go test ./...` needs beyond ForArch: the Debian
 // tooling that the debpkg and kernelsrc tests drive for real, and the
-// U-Boot the U-Boot board's tests boot.
+// U-Boot and the pty pair the U-Boot board's tests use.
 func ForTests(qemuBinary string) []Need {
 	return append(append(ForArch(qemuBinary),
 		Need{"apt-get", "apt"},
 		Need{"dpkg-query", "dpkg"},
+		Need{"socat", "socat"}, // a serial cable between two ptys, for the real-board flow's test
 	), ForFirmware(ubootQEMU)...)
 }
 
