@@ -69,7 +69,7 @@ func (c *Commands) run(ctx context.Context, what string, argv []string) error {
 	fmt.Fprintf(c.Log, "power: %s: %s\n", what, strings.Join(argv, " "))
 	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("power.%s command %q: %w: %s", what, argv[0], err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("power.%s command %q: %w: %s", what, argv[0], err, strings.Join(strings.Fields(string(out)), " "))
 	}
 	return nil
 }

@@ -38,7 +38,11 @@ func (r *Run) Cmdline() string {
 }
 
 // Args is QEMU's command line, without the binary.
-func (r *Run) Args() []string {
+func (r *Run) Args() []string { return r.args(false) }
+
+// args is Args; onTerminal puts a firmware board's console on stdio
+// instead of a pty.
+func (r *Run) args(onTerminal bool) []string {
 	q := r.Board.QEMU
 	a := []string{"-M", q.Machine, "-m", q.Memory.String(), "-smp", fmt.Sprint(q.SMP)}
 	if q.CPU != "" {
@@ -48,7 +52,12 @@ func (r *Run) Args() []string {
 		// A U-Boot board: QEMU is only the machine. Its firmware loads the
 		// kernel, and the serial console is a pty kdumpkit opens as it
 		// opens a USB serial adapter (StartBoard).
-		a = append(a, "-bios", q.Firmware, "-display", "none", "-serial", "pty", "-monitor", "none", "-no-reboot")
+		a = append(a, "-bios", q.Firmware)
+		if onTerminal {
+			a = append(a, "-nographic", "-no-reboot")
+		} else {
+			a = append(a, "-display", "none", "-serial", "pty", "-monitor", "none", "-no-reboot")
+		}
 		return append(a, q.Args...)
 	}
 	a = append(a, "-kernel", r.Kernel)
@@ -205,9 +214,13 @@ func (p *Process) Wait(timeout time.Duration) error {
 	}
 }
 
-// Interactive runs QEMU on the user's terminal (qemu:run, qemu:gdb).
+// Interactive runs QEMU on the user's terminal (qemu:run, qemu:gdb); a
+// firmware board gives its firmware's prompt (U-Boot's) there.
 func (r *Run) Interactive(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, r.Board.QEMU.Binary, r.Args()...)
+	if r.Board.QEMU.Machine == "" {
+		return fmt.Errorf("board %s is real hardware (no [qemu] section): kdump:test drives it over %s", r.Board.Name, r.Board.Console.Device)
+	}
+	cmd := exec.CommandContext(ctx, r.Board.QEMU.Binary, r.args(true)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return cmd.Run()
 }

@@ -135,3 +135,27 @@ func TestStringIsSafeToPaste(t *testing.T) {
 		t.Errorf("plain line: %s", plain)
 	}
 }
+
+// TestFirmwareArgs: a U-Boot board's QEMU runs its firmware instead of a
+// kernel, its console on a pty for kdumpkit (on the terminal for qemu:run).
+func TestFirmwareArgs(t *testing.T) {
+	b, err := boards.Shipped("arm64-uboot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Run{Board: b}
+	got := strings.Join(r.Args(), " ")
+	for _, want := range []string{"-bios /usr/lib/u-boot/qemu_arm64/u-boot.bin", "-serial pty", "-monitor none", "virtio-net-device"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("args %q lack %q", got, want)
+		}
+	}
+	for _, not := range []string{"-kernel", "-append", "-initrd", "-nographic"} {
+		if strings.Contains(got, not) {
+			t.Errorf("args %q have %q", got, not)
+		}
+	}
+	if term := strings.Join(r.args(true), " "); !strings.Contains(term, "-nographic") || strings.Contains(term, "-serial pty") {
+		t.Errorf("terminal args %q", term)
+	}
+}
