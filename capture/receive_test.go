@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kdumpkit/kdumpkit/internal/syncbuf"
 )
 
 const testToken = "test-token-0123456789"
@@ -392,7 +394,7 @@ func TestReceiverTooManyUploads(t *testing.T) {
 func TestReceiverHostErrorsStayInLog(t *testing.T) {
 	notDir := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(notDir, nil, 0o644)
-	var log syncLog
+	var log syncbuf.Buffer
 	srv := startReceiver(t, &Receiver{Dir: notDir, Log: &log, Token: testToken})
 	status, body := rawRequest(t, addrOf(srv), postText("/uploads", testToken))
 	if status != http.StatusInternalServerError || strings.Contains(body, notDir) {
@@ -401,21 +403,4 @@ func TestReceiverHostErrorsStayInLog(t *testing.T) {
 	if !strings.Contains(log.String(), notDir) {
 		t.Errorf("the log does not name the cause:\n%s", log.String())
 	}
-}
-
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

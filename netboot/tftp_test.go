@@ -8,23 +8,24 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pin/tftp/v3"
+
+	"github.com/kdumpkit/kdumpkit/internal/syncbuf"
 )
 
 // start serves a 1 MiB random file as "kdumpkit/Image" on a free port (the
 // protocol is the same on 69; only the port number needs privileges).
-func start(t testing.TB) (*Server, []byte, *syncWriter) {
+func start(t testing.TB) (*Server, []byte, *syncbuf.Buffer) {
 	data := make([]byte, 1<<20+123)
 	rand.Read(data)
 	p := filepath.Join(t.TempDir(), "Image")
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	log := &syncWriter{}
+	log := &syncbuf.Buffer{}
 	s := &Server{Files: map[string]string{"kdumpkit/Image": p}, Log: log, Timeout: 300 * time.Millisecond}
 	if err := s.Listen("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
@@ -63,7 +64,7 @@ func TestServe(t *testing.T) {
 	if sent := s.Sent()["kdumpkit/Image"]; sent != int64(len(data)) {
 		t.Errorf("Sent = %d", sent)
 	}
-	if !log.waitFor("sent kdumpkit/Image (1048699 bytes") {
+	if !log.WaitFor("sent kdumpkit/Image (1048699 bytes", 2*time.Second) {
 		t.Errorf("log lacks the transfer with its size:\n%s", log)
 	}
 }
@@ -81,7 +82,7 @@ func TestNotServed(t *testing.T) {
 	if len(m) != 4 || m[0] != "kdumpkit/initramfs" || m[2] != "etc/passwd" {
 		t.Errorf("Missed = %q", m)
 	}
-	if !log.waitFor(`"kdumpkit/initramfs": not served (serving kdumpkit/Image)`) {
+	if !log.WaitFor(`"kdumpkit/initramfs": not served (serving kdumpkit/Image)`, 2*time.Second) {
 		t.Errorf("log:\n%s", log)
 	}
 	select {
@@ -144,37 +145,4 @@ func FuzzServer(f *testing.F) {
 	if got, err := fetch(f, s, "kdumpkit/Image", 0); err != nil || !bytes.Equal(got, data) {
 		f.Errorf("after fuzzing: %d bytes, %v", len(got), err)
 	}
-}
-
-// syncWriter is the server's log: written by its transfer goroutines,
-// which log after the client already has the last block.
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-// waitFor waits a little for the log to hold s.
-func (w *syncWriter) waitFor(s string) bool {
-	for range 100 {
-		w.mu.Lock()
-		ok := strings.Contains(w.b.String(), s)
-		w.mu.Unlock()
-		if ok {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

@@ -12,20 +12,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kdumpkit/kdumpkit/boards"
 	"github.com/kdumpkit/kdumpkit/capture"
 	"github.com/kdumpkit/kdumpkit/hostcheck"
+	"github.com/kdumpkit/kdumpkit/internal/syncbuf"
 	"github.com/kdumpkit/kdumpkit/qemu"
 )
 
 // prepareUBoot is prepare for the shipped U-Boot board, skipping where
 // U-Boot or TFTP's port 69 is out of reach, with the run's log captured
 // for the checks as well as shown.
-func prepareUBoot(t *testing.T) (*Kdump, *syncBuffer) {
+func prepareUBoot(t *testing.T) (*Kdump, *syncbuf.Buffer) {
 	b, err := boards.Shipped("arm64-uboot")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func prepareUBoot(t *testing.T) (*Kdump, *syncBuffer) {
 		l.Close()
 	} // busy: another package's run holds it; ours waits for it
 	k := prepare(t, b)
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	k.Log = io.MultiWriter(log, &testLog{t})
 	return k, log
 }
@@ -151,23 +151,6 @@ func TestUBootUploadNeverArrives(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(res.Dir, capture.VmcoreName)); err == nil {
 		t.Errorf("a vmcore is in %s", res.Dir)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestUBootRealBoardFlow: the path a board on the desk takes, which has

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/kdumpkit/kdumpkit/capture"
+	"github.com/kdumpkit/kdumpkit/internal/syncbuf"
 )
 
 const testToken = "receive-test-token-0123"
@@ -34,7 +35,7 @@ func TestReceiveOnce(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- runReceive([]string{"-listen", addr, "-dir", dir, "-once", "-token", testToken}, nil, &out, &out)
@@ -82,24 +83,6 @@ func TestReceiveRefusesBadToken(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer several goroutines may write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // buildKdumpkit builds the real command, as a user runs it.
 func buildKdumpkit(t *testing.T) string {
 	t.Helper()
@@ -113,7 +96,7 @@ func buildKdumpkit(t *testing.T) string {
 // receiveProc is a running `kdumpkit receive` and what it printed.
 type receiveProc struct {
 	addr, token string
-	out         *syncBuffer
+	out         *syncbuf.Buffer
 }
 
 // startReceive runs bin receive ARGS in cwd and waits for its address
@@ -128,7 +111,7 @@ func startReceive(t *testing.T, bin, cwd string, env []string, args ...string) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &receiveProc{out: &syncBuffer{}}
+	p := &receiveProc{out: &syncbuf.Buffer{}}
 	cmd.Stderr = p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
