@@ -75,8 +75,11 @@ func (s *Session) sym(w io.Writer, args []string) error {
 		}
 		return nil
 	}
+	if len(args) == 3 && args[1] == "-m" {
+		return s.symModule(w, args[2])
+	}
 	if len(args) != 2 {
-		return fmt.Errorf("sym ADDR|NAME | -l | -q STRING: %w", ErrUsage)
+		return fmt.Errorf("sym ADDR|NAME | -l | -q STRING | -m MODULE: %w", ErrUsage)
 	}
 	if sy, err := s.Kernel.Syms.Lookup(args[1]); err == nil {
 		fmt.Fprintf(w, "%x (%c) %s%s\n", sy.Addr, sy.Letter(), escape.Text(sy.Name), s.sourceOf(sy.Addr, sy.Letter()))
@@ -96,6 +99,38 @@ func (s *Session) sym(w io.Writer, args []string) error {
 	}
 	fmt.Fprintf(w, "%x (%c) %s%s\n", a, sy.Letter(), name, s.sourceOf(a, sy.Letter()))
 	return nil
+}
+
+// symModule is sym -m: a loaded module's symbols from its kallsyms, by
+// address, between crash's MODULE START and MODULE END lines (the
+// module's core base and end).
+func (s *Session) symModule(w io.Writer, name string) error {
+	if err := s.needTypes("sym -m"); err != nil {
+		return err
+	}
+	mods, err := s.Kernel.Modules()
+	if err != nil {
+		return fmt.Errorf("sym -m: %w", err)
+	}
+	for _, m := range mods {
+		if m.Name != name {
+			continue
+		}
+		syms, err := s.Kernel.ModuleSymbols(m)
+		fmt.Fprintf(w, "%x MODULE START: %s\n", m.Base, escape.Text(m.Name))
+		for _, sy := range syms {
+			fmt.Fprintf(w, "%x (%c) %s\n", sy.Addr, sy.Type, escape.Text(sy.Name))
+		}
+		fmt.Fprintf(w, "%x MODULE END: %s\n", m.Base+m.Size, escape.Text(m.Name))
+		if err != nil {
+			return fmt.Errorf("sym -m: %w", err)
+		}
+		return nil
+	}
+	if len(mods) == 0 {
+		return fmt.Errorf("sym -m: no module %s loaded (no modules installed)", name)
+	}
+	return fmt.Errorf("sym -m: no module %s loaded", name)
 }
 
 // sourceOf is " FILE: LINE" for a code address, as crash's sym adds it

@@ -65,6 +65,8 @@ type Session struct {
 
 	// printCount numbers p's answers, $1, $2..., as gdb's value history.
 	printCount int
+	// moduleObjects are the object files mod -s/-S found, by module.
+	moduleObjects map[string]string
 }
 
 type command struct {
@@ -85,12 +87,13 @@ func commandTable() map[string]command {
 		"union":   {(*Session).structCmd, "union NAME[.member,...] [-o] [ADDR [COUNT]]"},
 		"whatis":  {(*Session).whatis, "whatis [-o] SYMBOL|TYPE|struct NAME"},
 		"swap":    {(*Session).swap, "swap areas in use"},
-		"sym":     {(*Session).sym, "sym ADDR|NAME, sym -l, sym -q STRING"},
+		"sym":     {(*Session).sym, "sym ADDR|NAME, sym -l, sym -q STRING, sym -m MODULE"},
 		"rd":      {(*Session).rd, "read memory: rd [-8|-16|-32|-64] [-s] [-x] [-a] [-p] ADDR [COUNT]"},
-		"kmem":    {(*Session).kmem, "kmem -i | kmem [-p] ADDR: memory accounting, or what an address is"},
+		"kmem":    {(*Session).kmem, "kmem -i|-s|-S|-v|-p|-g|-f [arg] | kmem [-P] ADDR: memory, slabs, pages, or what an address is"},
 		"list":    {(*Session).list, "list [-o off] [-s struct[.m,...]] [-r] [-h|-H] START: walk a linked list"},
 		"mach":    {(*Session).mach, "machine data"},
-		"mod":     {(*Session).mod, "loaded modules"},
+		"tree":    {(*Session).tree, "tree [-t rbtree|radix|xarray|maple] [-r off] [-o off] [-s struct[.m,...]] [-l] [-p] [-N] START: walk a tree"},
+		"mod":     {(*Session).mod, "loaded modules; mod -s MODULE [objfile] | -S [dir]: find their object files"},
 		"mount":   {(*Session).mount, "mounted file systems"},
 		"net":     {(*Session).net, "network devices and their IPv4 addresses"},
 		"vm":      {(*Session).vm, "vm [pid|task]...: a task's memory map"},

@@ -39,7 +39,7 @@ func (k *Kernel) ExceptionFrames(t Task) ([]ExceptionFrame, error) {
 	if err != nil {
 		return nil, err
 	}
-	text := k.isText
+	text := k.IsText
 	n, ps := len(set.Names), k.PtrSize
 	var out []ExceptionFrame
 	regs := make([]uint64, n)
@@ -55,9 +55,9 @@ func (k *Kernel) ExceptionFrames(t Task) ([]ExceptionFrame, error) {
 	return out, nil
 }
 
-// isText reports whether addr is in the kernel's text, [_stext, _etext)
+// IsText reports whether addr is in the kernel's text, [_stext, _etext)
 // or [_sinittext, _einittext).
-func (k *Kernel) isText(addr uint64) bool {
+func (k *Kernel) IsText(addr uint64) bool {
 	for _, r := range [][2]string{{"_stext", "_etext"}, {"_sinittext", "_einittext"}} {
 		lo, err1 := k.Syms.Addr(r[0])
 		hi, err2 := k.Syms.Addr(r[1])

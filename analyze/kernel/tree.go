@@ -137,6 +137,8 @@ func (k *Kernel) XArray(root uint64, node bool, l XArrayLayout, max int) ([]Tree
 		}
 	}
 	switch {
+	case node && !xaIsNode(head):
+		return nil, fmt.Errorf("xa_node %#x: not a node address", root)
 	case head == 0:
 		return nil, nil
 	case !xaIsNode(head):
@@ -271,6 +273,9 @@ func (k *Kernel) MapleTree(root uint64, node bool, l MapleLayout, max int) ([]Tr
 		}
 	}
 	w := mapleWalk{k: k, l: l, max: max, seen: map[uint64]bool{}}
+	if node && !isMapleNode(top) {
+		return nil, fmt.Errorf("%#x is not an encoded maple node pointer (node|type<<3|2)", top)
+	}
 	if !isMapleNode(top) {
 		if top == 0 || xaIsInternal(top) {
 			return nil, nil
