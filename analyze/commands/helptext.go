@@ -34,8 +34,9 @@ DESCRIPTION
   kmem - kernel memory
 
 SYNOPSIS
-  kmem -i
-  kmem [-p] address
+  kmem -i | -f | -g [flags] | -p [address] | -v [address]
+  kmem -s|-S [cache | address | list]
+  kmem [-P] address
 
 DESCRIPTION
     -i  the memory accounting in crash's table: total, free and used
@@ -44,8 +45,25 @@ DESCRIPTION
         cache and buffers), slab (the kernel's slab counters; crash sums
         its caches' slabs instead), huge pages, swap, the commit limit and
         Committed_AS.
-  address: what it is: a kernel symbol, a task_struct or a task's kernel
-  stack, and the struct page of its memory (-p: address is physical).`,
+    -s  every SLUB cache on slab_caches: OBJSIZE, ALLOCATED (all objects
+        less the free ones the per-CPU and partial slabs hold), TOTAL and
+        SLABS (the nodes' counters), SSIZE; with a cache name that cache,
+        with an address the slab object holding it, "list" the names.
+    -S  as -s, and each slab the kernel can reach — every CPU's active
+        and partial slabs, every node's partial list — with its objects:
+        free ones plain ("(cpu N cache)" on the CPU's lockless freelist),
+        allocated ones [bracketed]. Full slabs are on no list.
+    -v  the vmalloc areas in use (vmap_area_list, or 6.9+'s vmap_nodes),
+        or the one holding an address.
+    -p  every struct page (FLATMEM or SPARSEMEM mem_map): PAGE, PHYSICAL,
+        MAPPING, INDEX, CNT (_refcount), FLAGS; or the page of an address
+        (a struct page, a kernel virtual or a physical address).
+    -g  enum pageflags, or the flags set in a hexadecimal value.
+    -f  each zone's buddy free lists by order and migrate type, and
+        nr_free_pages checked against the blocks found.
+  address: what it is: a kernel symbol, a slab object (its cache and
+  slab), a vmalloc area, a task_struct or a task's kernel stack, and the
+  struct page of its memory (-P: address is physical).`,
 		"search": `NAME
   search - search memory
 

@@ -1,35 +1,72 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/kdumpkit/kdumpkit/analyze/escape"
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
 
-// kmem is crash's kmem: -i the memory accounting, or ADDRESS: what an
-// address is — a kernel symbol, a task_struct or a task's kernel stack,
-// and the struct page of the memory it is in (-p for a physical one).
+// kmem is crash's kmem: -i the memory accounting; -s/-S the slab
+// caches (-S with each slab's objects); -v the vmalloc areas; -p the
+// struct pages; -g page flags; -f the free lists; or ADDRESS: what an
+// address is — a kernel symbol, a slab object, a vmalloc area, a
+// task_struct or a task's kernel stack, and the struct page of its memory
+// (-P: the address is physical).
 func (s *Session) kmem(w io.Writer, args []string) error {
-	usage := fmt.Errorf("kmem -i | kmem [-p] address: %w", ErrUsage)
-	if len(args) == 2 && args[1] == "-i" {
-		return s.kmemInfo(w)
-	}
-	physical := false
-	rest := args[1:]
-	if len(rest) == 2 && rest[0] == "-p" {
-		physical, rest = true, rest[1:]
-	}
-	if len(rest) != 1 || strings.HasPrefix(rest[0], "-") {
+	usage := fmt.Errorf("kmem -i | -s|-S [cache|address|list] | -v [address] | -p [address] | -g [flags] | -f | [-P] address: %w", ErrUsage)
+	if len(args) < 2 {
 		return usage
 	}
-	addr, err := s.parseAddr(rest[0])
+	opt, rest := args[1], args[2:]
+	if len(rest) > 1 {
+		return usage
+	}
+	arg := ""
+	if len(rest) == 1 {
+		arg = rest[0]
+	}
+	switch opt {
+	case "-i":
+		if arg != "" {
+			return usage
+		}
+		return s.kmemInfo(w)
+	case "-s", "-S":
+		return s.kmemSlabs(w, arg, opt == "-S")
+	case "-v":
+		return s.kmemVmalloc(w, arg)
+	case "-p":
+		return s.kmemPages(w, arg)
+	case "-g":
+		return s.kmemFlags(w, arg)
+	case "-f":
+		if arg != "" {
+			return usage
+		}
+		return s.kmemFree(w)
+	case "-P":
+		if arg == "" {
+			return usage
+		}
+		addr, err := strconv.ParseUint(strings.TrimPrefix(arg, "0x"), 16, 64)
+		if err != nil {
+			return fmt.Errorf("kmem -P: invalid physical address %q", arg)
+		}
+		return s.kmemAddr(w, addr, true)
+	}
+	if strings.HasPrefix(opt, "-") || arg != "" {
+		return usage
+	}
+	addr, err := s.parseAddr(opt)
 	if err != nil {
 		return fmt.Errorf("kmem: %w", err)
 	}
-	return s.kmemAddr(w, addr, physical)
+	return s.kmemAddr(w, addr, false)
 }
 
 // pagesToSize is crash's size column: "431.6 MB", "394 MB", "0".
@@ -107,9 +144,25 @@ func (s *Session) kmemAddr(w io.Writer, addr uint64, physical bool) error {
 			fmt.Fprintf(w, "%x (%c) %s\n\n", addr, sy.Letter(), name)
 			found = true
 		}
+		if h, err := s.Kernel.SlabHitAt(addr); err == nil {
+			s.slabHit(w, h, false)
+			fmt.Fprintln(w)
+			found = true
+		} else if !errors.Is(err, kernel.ErrNotSlab) && !errors.Is(err, kernel.ErrNoTypes) {
+			s.warn(w, err)
+		}
+		if areas, _ := s.Kernel.VmapAreas(); len(areas) > 0 {
+			for _, a := range areas {
+				if addr >= a.Start && addr < a.End {
+					s.vmallocRows(w, []kernel.VmapArea{a})
+					fmt.Fprintln(w)
+					found = true
+				}
+			}
+		}
 		if t, what, ok := s.taskHolding(addr); ok {
 			if what == "task" {
-				fmt.Fprintf(w, "    PID: %d\nCOMMAND: %q\n   TASK: %x\n    CPU: %d\n  STATE: %s\n\n", t.PID, t.Comm, t.Addr, t.CPU, t.StateLong())
+				fmt.Fprintf(w, "    PID: %d\nCOMMAND: %q\n   TASK: %x  [THREAD_INFO: %x]\n    CPU: %d\n  STATE: %s \n\n", t.PID, t.Comm, t.Addr, t.Addr, t.CPU, t.StateLong())
 			} else {
 				fmt.Fprintf(w, "%x: kernel stack of PID %d (%q), task %x, stack %x-%x\n\n", addr, t.PID, t.Comm, t.Addr, t.Stack, t.Stack+s.Kernel.StackSize())
 			}
@@ -131,8 +184,8 @@ func (s *Session) kmemAddr(w io.Writer, addr uint64, physical bool) error {
 		}
 		return nil
 	}
-	fmt.Fprintln(w, "  PAGE    PHYSICAL   MAPPING    INDEX CNT FLAGS")
-	fmt.Fprintf(w, "%8x  %8x  %8x  %8x %2d %x %s\n", p.Addr, p.Phys, p.Mapping, p.Index, p.Count, p.Flags, strings.Join(p.FlagName, ","))
+	s.pageHeader(w)
+	s.pageRow(w, p)
 	return nil
 }
 

@@ -20,35 +20,19 @@ type Page struct {
 	FlagName []string
 }
 
-// PageOf returns the struct page of a physical address on a FLATMEM
-// kernel (ARM's): contig_page_data.node_mem_map + (pfn -
-// node_start_pfn) * sizeof(struct page) (include/linux/mmzone.h, 6.1).
+// PageOf returns the struct page of a physical address (memMap: FLATMEM
+// or SPARSEMEM).
 func (k *Kernel) PageOf(phys uint64) (Page, error) {
-	if k.Types == nil {
-		return Page{}, fmt.Errorf("struct page: %w", ErrNoTypes)
-	}
-	pgdat, err := k.symbol("contig_page_data")
+	m, err := k.memMap()
 	if err != nil {
-		return Page{}, fmt.Errorf("struct page of %#x: %w (only FLATMEM kernels are read)", phys, err)
-	}
-	memMap, err := k.field(pgdat, "struct pglist_data", "node_mem_map")
-	if err != nil {
-		return Page{}, err
-	}
-	start, err := k.field(pgdat, "struct pglist_data", "node_start_pfn")
-	if err != nil {
-		return Page{}, err
-	}
-	spanned, _ := k.field(pgdat, "struct pglist_data", "node_spanned_pages")
-	size, err := k.Types.Size("struct page")
-	if err != nil {
-		return Page{}, err
+		return Page{}, fmt.Errorf("struct page of %#x: %w", phys, err)
 	}
 	pfn := phys / k.PageSize()
-	if pfn < start || (spanned > 0 && pfn >= start+spanned) {
-		return Page{}, fmt.Errorf("physical %#x is outside the node's pages (pfn %#x not in %#x+%#x)", phys, pfn, start, spanned)
+	addr, ok := m.page(pfn)
+	if !ok {
+		return Page{}, fmt.Errorf("physical %#x: pfn %#x has no struct page", phys, pfn)
 	}
-	p := Page{Addr: (memMap + (pfn-start)*uint64(size)) & k.mask(), Phys: pfn * k.PageSize()}
+	p := Page{Addr: addr, Phys: pfn * k.PageSize()}
 	flags, err := k.field(p.Addr, "struct page", "flags")
 	if err != nil {
 		return p, err
@@ -59,17 +43,7 @@ func (k *Kernel) PageOf(phys uint64) (Page, error) {
 		p.Count = int64(int32(c))
 	}
 	names, nr := k.pageFlagNames()
-	if nr > 0 && nr < 64 {
-		flags &= 1<<uint(nr) - 1 // the rest of page->flags is zone, node and section
-	}
-	p.Flags = flags
-	for bit := uint(0); bit < 64; bit++ {
-		if flags&(1<<bit) != 0 {
-			if n, ok := names[int64(bit)]; ok {
-				p.FlagName = append(p.FlagName, n)
-			}
-		}
-	}
+	p.Flags, p.FlagName = decodePageFlags(flags, names, nr)
 	return p, nil
 }
 
