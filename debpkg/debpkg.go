@@ -20,6 +20,11 @@ import (
 // ErrNotAvailable means apt knows no such package (or its lists are stale).
 var ErrNotAvailable = errors.New("package not available from apt")
 
+// ErrVersionNotAvailable means apt knows the package but not the version
+// asked for: the mirror dropped it, as Debian's security archive drops
+// all but the last few kernel versions.
+var ErrVersionNotAvailable = errors.New("version not available from apt")
+
 // Installed reports whether pkg is installed, and its version.
 func Installed(ctx context.Context, pkg string) (version string, ok bool) {
 	if CheckName(pkg) != nil {
@@ -46,21 +51,32 @@ func parseStatus(s string) (string, bool) {
 // temporary directory renamed into place, so an interrupted run leaves
 // nothing that looks finished.
 func Extract(ctx context.Context, pkg, dir string, log io.Writer) (root, version string, err error) {
+	return ExtractVersion(ctx, pkg, "", dir, log)
+}
+
+// ExtractVersion is Extract of one version of pkg ("" for any: a .deb
+// already in the cache, else apt's candidate).
+func ExtractVersion(ctx context.Context, pkg, want, dir string, log io.Writer) (root, version string, err error) {
 	if err := CheckName(pkg); err != nil {
 		return "", "", err
+	}
+	if want != "" {
+		if err := CheckVersion(want); err != nil {
+			return "", "", err
+		}
 	}
 	debs := filepath.Join(dir, "debs")
 	if err := os.MkdirAll(debs, 0o755); err != nil {
 		return "", "", err
 	}
-	deb, err := download(ctx, pkg, debs, log)
+	deb, err := download(ctx, pkg, want, debs, log)
 	if errors.Is(err, ErrNotAvailable) && os.Geteuid() == 0 {
 		// A fresh machine may never have fetched the package lists.
 		fmt.Fprintf(log, "debpkg: %s not in the package lists; apt-get update\n", pkg)
 		up := exec.CommandContext(ctx, "apt-get", "update", "-q")
 		up.Stdout, up.Stderr = log, log
 		up.Run() // a partly failed update (a mirror mid-sync) may still have what we need
-		deb, err = download(ctx, pkg, debs, log)
+		deb, err = download(ctx, pkg, want, debs, log)
 	}
 	if err != nil {
 		return "", "", err
@@ -98,30 +114,44 @@ func Extract(ctx context.Context, pkg, dir string, log io.Writer) (root, version
 	return root, version, nil
 }
 
-// download runs `apt-get download pkg` in dir, reusing a .deb already there.
-func download(ctx context.Context, pkg, dir string, log io.Writer) (string, error) {
-	if deb := findDeb(dir, pkg); deb != "" {
+// download runs `apt-get download pkg[=version]` in dir, reusing a .deb
+// already there.
+func download(ctx context.Context, pkg, version, dir string, log io.Writer) (string, error) {
+	if deb := findDeb(dir, pkg, version); deb != "" {
 		return deb, nil
 	}
-	fmt.Fprintf(log, "debpkg: apt-get download %s\n", pkg)
+	arg := pkg
+	if version != "" {
+		arg += "=" + version
+	}
+	fmt.Fprintf(log, "debpkg: apt-get download %s\n", arg)
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "apt-get", "download", "-q", "--", pkg)
+	cmd := exec.CommandContext(ctx, "apt-get", "download", "-q", "--", arg)
 	cmd.Dir, cmd.Stderr = dir, &stderr
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
-		if strings.Contains(msg, "Unable to locate") || strings.Contains(msg, "Can't select") || strings.Contains(msg, "has no installation candidate") {
-			return "", fmt.Errorf("apt-get download %s: %w (run `apt-get update` if the lists are stale): %s", pkg, ErrNotAvailable, firstLine(msg))
+		if version != "" && strings.Contains(msg, "was not found") {
+			return "", fmt.Errorf("apt-get download %s: %w (only a cached .deb or tree of it could serve): %s", arg, ErrVersionNotAvailable, firstLine(msg))
 		}
-		return "", fmt.Errorf("apt-get download %s: %w: %s", pkg, err, firstLine(msg))
+		if strings.Contains(msg, "Unable to locate") || strings.Contains(msg, "Can't select") || strings.Contains(msg, "has no installation candidate") {
+			return "", fmt.Errorf("apt-get download %s: %w (run `apt-get update` if the lists are stale): %s", arg, ErrNotAvailable, firstLine(msg))
+		}
+		return "", fmt.Errorf("apt-get download %s: %w: %s", arg, err, firstLine(msg))
 	}
-	if deb := findDeb(dir, pkg); deb != "" {
+	if deb := findDeb(dir, pkg, version); deb != "" {
 		return deb, nil
 	}
-	return "", fmt.Errorf("apt-get download %s: no .deb appeared in %s", pkg, dir)
+	return "", fmt.Errorf("apt-get download %s: no .deb appeared in %s", arg, dir)
 }
 
-func findDeb(dir, pkg string) string {
-	m, _ := filepath.Glob(filepath.Join(dir, pkg+"_*.deb"))
+// findDeb finds pkg's .deb in dir, of version when not "". A .deb's name
+// spells an epoch's ':' as %3a.
+func findDeb(dir, pkg, version string) string {
+	v := "*"
+	if version != "" {
+		v = strings.ReplaceAll(version, ":", "%3a")
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, pkg+"_"+v+"_*.deb"))
 	if len(m) == 0 {
 		return ""
 	}
@@ -184,4 +214,88 @@ func validVersion(v string) bool {
 		}
 	}
 	return true
+}
+
+// Candidate is the version apt would install of pkg ("" when none),
+// from the local package lists (`apt-cache policy`): no network.
+func Candidate(ctx context.Context, pkg string) (string, error) {
+	if err := CheckName(pkg); err != nil {
+		return "", err
+	}
+	out, err := exec.CommandContext(ctx, "apt-cache", "policy", "--", pkg).Output()
+	if err != nil {
+		return "", fmt.Errorf("apt-cache policy %s: %w", pkg, err)
+	}
+	return parseCandidate(string(out)), nil
+}
+
+// aptState is what apt's candidate depends on: the package lists (apt-get
+// update renames new ones into the directory), what is installed and the
+// pins. apt-cache rebuilds its cache on every call where, as in Debian's
+// container images, the binary cache is off (1.4 s of CPU here), so
+// CachedCandidate asks only when one of these moved.
+var aptState = []string{"/var/lib/apt/lists", "/var/lib/dpkg/status", "/etc/apt/preferences", "/etc/apt/preferences.d", "/etc/apt/sources.list", "/etc/apt/sources.list.d"}
+
+// CachedCandidate is Candidate, remembered in file until apt's lists,
+// the installed packages or the pins change.
+func CachedCandidate(ctx context.Context, pkg, file string) (string, error) {
+	var key strings.Builder
+	for _, p := range aptState {
+		if st, err := os.Stat(p); err == nil {
+			fmt.Fprintf(&key, "%s %d %d;", p, st.ModTime().UnixNano(), st.Size())
+		}
+	}
+	if b, err := os.ReadFile(file); err == nil {
+		if k, v, ok := strings.Cut(string(b), "\n"); ok && k == key.String() {
+			if v = strings.TrimSpace(v); v == "" || CheckVersion(v) == nil {
+				return v, nil
+			}
+		}
+	}
+	v, err := Candidate(ctx, pkg)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err == nil {
+		tmp := file + ".tmp"
+		if os.WriteFile(tmp, []byte(key.String()+"\n"+v+"\n"), 0o644) == nil {
+			os.Rename(tmp, file)
+		}
+	}
+	return v, nil
+}
+
+// parseCandidate reads the "Candidate:" line of apt-cache policy.
+func parseCandidate(policy string) string {
+	sc := bufio.NewScanner(strings.NewReader(policy))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "Candidate:"); ok {
+			v = strings.TrimSpace(v)
+			if v == "(none)" || CheckVersion(v) != nil {
+				return ""
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+// Newer reports whether version a sorts after b in Debian's order
+// (`dpkg --compare-versions a gt b`: 6.1.192-2 after 6.1.172-1, 1.0 after
+// 1.0~rc1).
+func Newer(ctx context.Context, a, b string) (bool, error) {
+	for _, v := range []string{a, b} {
+		if err := CheckVersion(v); err != nil {
+			return false, err
+		}
+	}
+	err := exec.CommandContext(ctx, "dpkg", "--compare-versions", "--", a, "gt", b).Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &ee) && ee.ExitCode() == 1:
+		return false, nil
+	}
+	return false, fmt.Errorf("dpkg --compare-versions %s gt %s: %w", a, b, err)
 }

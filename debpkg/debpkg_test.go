@@ -132,3 +132,61 @@ func TestCheckVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestCandidate asks this host's apt for a package it surely knows and
+// one it cannot, then checks the cache answers until apt's state moves.
+func TestCandidate(t *testing.T) {
+	if _, err := exec.LookPath("apt-cache"); err != nil {
+		t.Skip("no apt-cache: not a Debian host")
+	}
+	ctx := context.Background()
+	if v, err := Candidate(ctx, "no-such-package-kdumpkit"); err != nil || v != "" {
+		t.Errorf("a missing package's candidate %q: %v", v, err)
+	}
+	file := filepath.Join(t.TempDir(), "dpkg.candidate")
+	v, err := CachedCandidate(ctx, "dpkg", file)
+	if err != nil || CheckVersion(v) != nil {
+		t.Fatalf("dpkg's candidate %q: %v", v, err)
+	}
+	// While apt's state is the same, the file answers: a value planted
+	// under the same key comes back.
+	b, _ := os.ReadFile(file)
+	key, _, _ := strings.Cut(string(b), "\n")
+	os.WriteFile(file, []byte(key+"\n1.0-planted\n"), 0o644)
+	if c, _ := CachedCandidate(ctx, "dpkg", file); c != "1.0-planted" {
+		t.Errorf("the cache was not used: %q", c)
+	}
+	os.WriteFile(file, []byte("another apt state\n1.0-planted\n"), 0o644)
+	if c, _ := CachedCandidate(ctx, "dpkg", file); c != v {
+		t.Errorf("a moved apt state kept the cached answer: %q", c)
+	}
+}
+
+func TestParseCandidate(t *testing.T) {
+	policy := "linux-source-6.1:\n  Installed: (none)\n  Candidate: 6.1.192-2\n  Version table:\n     6.1.192-2 500\n"
+	if v := parseCandidate(policy); v != "6.1.192-2" {
+		t.Errorf("%q", v)
+	}
+	for _, p := range []string{"", "x:\n  Installed: (none)\n  Candidate: (none)\n", "  Candidate: --evil\n"} {
+		if v := parseCandidate(p); v != "" {
+			t.Errorf("%q → %q", p, v)
+		}
+	}
+}
+
+func TestNewer(t *testing.T) {
+	if _, err := exec.LookPath("dpkg"); err != nil {
+		t.Skip("no dpkg")
+	}
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{{"6.1.192-2", "6.1.172-1", true}, {"6.1.172-1", "6.1.192-2", false}, {"6.1.90-1", "6.1.172-1", false}, {"1.0", "1.0~rc1", true}, {"1.0-1", "1.0-1", false}} {
+		if got, err := Newer(context.Background(), c.a, c.b); err != nil || got != c.want {
+			t.Errorf("Newer(%s, %s) = %v, %v", c.a, c.b, got, err)
+		}
+	}
+	if _, err := Newer(context.Background(), "--help", "1"); !errors.Is(err, ErrBadVersion) {
+		t.Errorf("an option as a version: %v", err)
+	}
+}

@@ -1,6 +1,10 @@
 // Package kernelsrc resolves a board's kernel source tree from its ordered
 // source list: a kernel.org tarball (sha256-verified by package downloads)
-// or Debian's linux-source-X.Y package, unpacked once into the cache.
+// or Debian's linux-source-X.Y package, unpacked once into the cache (the
+// Debian version kept until the board pins another or Update moves it);
+// the developer's own checkout (kind tree), read but never written; or a
+// git repository (kind git), cloned into the cache and checked out at a
+// branch, tag or commit.
 package kernelsrc
 
 import (
@@ -16,7 +20,6 @@ import (
 	"strings"
 
 	"github.com/kdumpkit/kdumpkit/boards"
-	"github.com/kdumpkit/kdumpkit/debpkg"
 	"github.com/kdumpkit/kdumpkit/downloads"
 )
 
@@ -27,16 +30,38 @@ var ErrNoSource = errors.New("no kernel source worked")
 type Tree struct {
 	Dir     string // the tree's top (holds Makefile and Kconfig)
 	Version string // from the Makefile: "6.1.192"
-	ID      string // stable across runs, for build cache keys
-	Source  string // what it came from, for the log
+	// ID is stable across runs and names the object tree. For a tarball
+	// or a Debian version it also names the content; for a tree or git
+	// source it names the place (the path; the URL and ref), so an edit or
+	// a moved branch rebuilds incrementally in the same object tree.
+	ID string
+	// Rev names the content of a source that changes in place (tree,
+	// git): the commit, and for a tree the hash of its diff and untracked
+	// files or of its files' sizes and mtimes. "" when ID says it all.
+	// It is part of the build's input hash.
+	Rev string
+	// Dirty is true for a git work tree with uncommitted changes or
+	// untracked files; Source then says so.
+	Dirty  bool
+	Source string // what it came from, for the log and the dump's manifest
 }
 
 // Resolve returns the first of b's kernel sources that works, logging one
 // line per source that failed and why.
 func Resolve(ctx context.Context, b *boards.Board, cacheDir string, log io.Writer) (*Tree, error) {
+	return resolve(ctx, b, cacheDir, false, log)
+}
+
+// Update is Resolve that moves an unpinned Debian source to apt's
+// candidate version (and keeps that one from then on).
+func Update(ctx context.Context, b *boards.Board, cacheDir string, log io.Writer) (*Tree, error) {
+	return resolve(ctx, b, cacheDir, true, log)
+}
+
+func resolve(ctx context.Context, b *boards.Board, cacheDir string, update bool, log io.Writer) (*Tree, error) {
 	var errs []error
 	for i, s := range b.Kernel.Sources {
-		t, err := resolveOne(ctx, s, cacheDir, log)
+		t, err := resolveOne(ctx, b, i, cacheDir, update, log)
 		if err == nil {
 			err = checkVersion(t, b.Kernel.Version)
 		}
@@ -52,13 +77,26 @@ func Resolve(ctx context.Context, b *boards.Board, cacheDir string, log io.Write
 }
 
 func describe(s boards.Source) string {
-	if s.Kind == "debian" {
+	switch s.Kind {
+	case "debian":
+		if s.Version != "" {
+			return "debian package " + s.Package + " " + s.Version
+		}
 		return "debian package " + s.Package
+	case "tree":
+		return "tree " + s.Path
+	case "git":
+		ref := s.Ref
+		if ref == "" {
+			ref = "HEAD"
+		}
+		return "git " + s.URL + " " + ref
 	}
 	return s.Kind + " " + s.URL
 }
 
-func resolveOne(ctx context.Context, s boards.Source, cacheDir string, log io.Writer) (*Tree, error) {
+func resolveOne(ctx context.Context, b *boards.Board, i int, cacheDir string, update bool, log io.Writer) (*Tree, error) {
+	s := b.Kernel.Sources[i]
 	switch s.Kind {
 	case "tarball":
 		f := &downloads.Fetcher{Dir: filepath.Join(cacheDir, "downloads"), Log: log, Progress: downloads.IsTerminal(os.Stderr)}
@@ -72,30 +110,25 @@ func resolveOne(ctx context.Context, s boards.Source, cacheDir string, log io.Wr
 		}
 		return unpack(ctx, tarball, filepath.Join(cacheDir, "kernel-src", "tarball-"+sum), "tarball "+s.URL, log)
 	case "debian":
-		return fromDebian(ctx, s.Package, cacheDir, log)
+		return fromDebian(ctx, debianSource{pkg: s.Package, version: s.Version, field: fmt.Sprintf("kernel.source[%d]", i)}, cacheDir, update, log)
+	case "tree":
+		return fromTree(ctx, b.LocalPath(s.Path))
+	case "git":
+		return fromGit(ctx, gitURL(b, s.URL), s.Ref, cacheDir, log)
 	}
 	return nil, fmt.Errorf("kind %q cannot supply a kernel", s.Kind)
 }
 
-// fromDebian uses linux-source-X.Y: installed, its tarball is in /usr/src;
-// otherwise the .deb is fetched and unpacked without root.
-func fromDebian(ctx context.Context, pkg, cacheDir string, log io.Writer) (*Tree, error) {
-	ver, ok := debpkg.Installed(ctx, pkg)
-	root := "/"
-	if !ok {
-		var err error
-		root, ver, err = debpkg.Extract(ctx, pkg, filepath.Join(cacheDir, "debian"), log)
-		if err != nil {
-			return nil, err
-		}
+// gitURL resolves a git url that is a local path as the board file's
+// paths are; URLs (scheme://…) and scp-like user@host:path pass as they are.
+func gitURL(b *boards.Board, u string) string {
+	if strings.Contains(u, "://") {
+		return u
 	}
-	series := strings.TrimPrefix(pkg, "linux-source-")
-	tarball := filepath.Join(root, "usr/src", "linux-source-"+series+".tar.xz")
-	if _, err := os.Stat(tarball); err != nil {
-		return nil, fmt.Errorf("package %s %s has no %s: %w", pkg, ver, tarball, err)
+	if i := strings.IndexByte(u, ':'); i > 0 && !strings.ContainsRune(u[:i], '/') {
+		return u
 	}
-	id := "debian-" + pkg + "-" + sanitize(ver)
-	return unpack(ctx, tarball, filepath.Join(cacheDir, "kernel-src", id), "debian package "+pkg+" "+ver, log)
+	return b.LocalPath(u)
 }
 
 // unpack extracts tarball into dir once: into a temporary sibling that is
