@@ -143,11 +143,18 @@ DESCRIPTION
   mod - loaded modules
 
 SYNOPSIS
-  mod
+  mod [-s module [objfile] | -S [directory]]
 
 DESCRIPTION
   Each module's struct module, name, core base and size; "no modules
-  installed" when there are none.`,
+  installed" when there are none.
+    -s  find module's object file, objfile or module.ko under the build
+        tree the vmlinux is in ('-' and '_' alike), and take it when it
+        is that module for this kernel: an ELF relocatable object of the
+        dump's machine whose .modinfo names the module and whose vermagic
+        is the dump's release. mod then shows it as the OBJECT FILE.
+    -S  the same for every loaded module, under directory (default: the
+        vmlinux's directory). Its DWARF is not merged into the types.`,
 		"ps": `NAME
   ps - display process status information
 
@@ -265,6 +272,31 @@ DESCRIPTION
     -s  after each address, the struct there, or the members named.
     -r  follow the prev pointer (the word after next).
   A node met twice ends the walk with "duplicate list entry".`,
+		"tree": `NAME
+  tree - display a red-black tree, XArray (radix tree) or maple tree
+
+SYNOPSIS
+  tree [-t rbtree|radix|xarray|maple] [-r offset] [-o offset]
+       [-s|-S struct[.member[,member]]] [-l] [-p] [-N] start
+
+DESCRIPTION
+  start is an address or symbol: the tree's root (struct rb_root, xarray
+  or maple_tree), or a struct holding it at -r's offset; with -N a node
+  (rb_node, xa_node, or an encoded maple node pointer). Offsets are a
+  number or struct.member.
+    -t  the tree type; rb, ra, x and m abbreviate; rbtree by default. A
+        radix tree is an XArray since 4.20 and is read as one.
+    -o  rbtree: where the rb_node sits in each entry; the entry's address
+        (the node less the offset) is printed.
+    -l  rbtree: in order, from the leftmost node; by default a node comes
+        before its left and right subtrees, as crash prints them.
+    -p  each entry's position: "root/l/r" for an rbtree, its index and
+        slot path for an XArray, its index range for a maple tree.
+    -s  the struct at each entry, or the members named (-S is the same).
+  An XArray or maple tree prints each non-NULL entry in index order,
+  internal entries (siblings, retries, a node's metadata) left out. A
+  node met twice, a corrupt shift or over 1048576 entries end the walk
+  with one error line naming the node.`,
 		"sym": `NAME
   sym - translate a symbol to its address or vice versa
 
@@ -272,6 +304,7 @@ SYNOPSIS
   sym address | symbol
   sym -l
   sym -q string
+  sym -m module
 
 DESCRIPTION
   "address (type) name[+offset]"; the type is nm's letter: T/t text,
@@ -279,7 +312,9 @@ DESCRIPTION
   for global symbols.
   A text symbol's source file and line follow, as crash prints them.
     -l  every symbol, by address.
-    -q  every symbol whose name contains string.`,
+    -q  every symbol whose name contains string.
+    -m  a loaded module's symbols from its kallsyms, by address, between
+        "MODULE START: name" and "MODULE END: name".`,
 		"rd": `NAME
   rd - read memory
 
