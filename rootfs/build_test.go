@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func moduleDir(t *testing.T) string {
@@ -22,9 +25,9 @@ func TestCaptureImageBuilds(t *testing.T) {
 		t.Skip("-short: compiles a busybox for arm")
 	}
 	out := filepath.Join(t.TempDir(), "capture.cpio.gz")
-	var log bytes.Buffer
+	var log syncBuffer
 	im := &Image{GOARCH: "arm", GOARM: "7", ModuleDir: moduleDir(t), Commands: CaptureCommands, Out: out, Log: &log,
-		Files: map[string]string{"/kdump/config": writeTemp(t, "targets=9p\n")}}
+		Files: map[string]string{"/kdump/config": writeTemp(t, "targets=9p\n")}, Every: 100 * time.Millisecond}
 	built, err := im.Build(context.Background())
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
@@ -33,9 +36,31 @@ func TestCaptureImageBuilds(t *testing.T) {
 	if err != nil || !built || st.Size() < 1<<20 {
 		t.Fatalf("built=%v size=%v err=%v", built, st, err)
 	}
+	// A build of a second or more says what it builds and that it goes on.
+	if !strings.Contains(log.String(), "rootfs: building "+out+": ") || !strings.Contains(log.String(), "rootfs: capture.cpio.gz: still building, ") {
+		t.Errorf("log:\n%s", log.String())
+	}
 	if built, err := im.Build(context.Background()); err != nil || built {
 		t.Errorf("second build: built=%v err=%v", built, err)
 	}
+}
+
+// syncBuffer is a log the build's goroutines share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func writeTemp(t *testing.T, s string) string {

@@ -71,6 +71,9 @@ type Image struct {
 	Files         map[string]string // archive path → host path
 	Out           string            // .cpio.gz written atomically
 	Log           io.Writer
+	// Every is how often a build says it is still going (0: 30 s): one
+	// go build of every command has no steps to count, only time.
+	Every time.Duration
 }
 
 // Build makes the image unless Out is up to date with every input: the
@@ -104,7 +107,11 @@ func (im *Image) Build(ctx context.Context) (built bool, err error) {
 	}
 	defer os.RemoveAll(tmp)
 	cpio := filepath.Join(tmp, "initramfs.cpio")
-	if err := im.create(cpio, tmp); err != nil {
+	fmt.Fprintf(im.Log, "rootfs: building %s: %d commands compiled into one Go binary for %s, then cpio and gzip\n", im.Out, len(im.Commands), im.GOARCH)
+	stop := im.stillBuilding(start)
+	err = im.create(cpio, tmp)
+	stop()
+	if err != nil {
 		return false, err
 	}
 	if err := gzipFile(cpio, im.Out); err != nil {
@@ -116,6 +123,31 @@ func (im *Image) Build(ctx context.Context) (built bool, err error) {
 	st, _ := os.Stat(im.Out)
 	fmt.Fprintf(im.Log, "rootfs: %s (%d KiB) built in %s\n", im.Out, st.Size()>>10, time.Since(start).Round(time.Second))
 	return true, nil
+}
+
+// stillBuilding prints a line every Every until stop is called, so a log
+// shows a build that takes a while is not hung.
+func (im *Image) stillBuilding(start time.Time) (stop func()) {
+	every := im.Every
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fmt.Fprintf(im.Log, "rootfs: %s: still building, %s\n", filepath.Base(im.Out), time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func (im *Image) create(out, tmp string) error {
