@@ -36,6 +36,11 @@ type Build struct {
 	Log       io.Writer // progress lines
 	MakeLog   io.Writer // make's own output (nil: only into the object tree's build.log)
 	Jobs      int       // 0: runtime.NumCPU()
+	// Bar, a terminal, gets a progress bar of the objects compiled;
+	// without one (or with MakeLog) Log gets a line every ProgressEvery
+	// (0: 30 s) instead.
+	Bar           io.Writer
+	ProgressEvery time.Duration
 }
 
 // Artifacts are the collected outputs.
@@ -75,7 +80,11 @@ func (b *Build) Configure(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer unlock()
-	if err := b.configureOnce(ctx, obj, frags, b.stamp(frags)); err != nil {
+	cstamp, err := b.configStamp(frags)
+	if err != nil {
+		return "", err
+	}
+	if err := b.configureOnce(ctx, obj, frags, cstamp); err != nil {
 		return "", err
 	}
 	a, err := collect(&Artifacts{Config: filepath.Join(obj, ".config")}, b.OutDir)
@@ -120,7 +129,11 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 	if old, err := os.ReadFile(stampPath); err == nil && string(old) == stamp && a.exist() {
 		fmt.Fprintf(b.Log, "kernel: %s is up to date (same source, toolchain, config and fragments); no make\n", obj)
 	} else {
-		if err := b.configureOnce(ctx, obj, frags, stamp); err != nil {
+		cstamp, err := b.configStamp(frags)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.configureOnce(ctx, obj, frags, cstamp); err != nil {
 			return nil, err
 		}
 		if err := b.compile(ctx, obj); err != nil {
@@ -164,15 +177,80 @@ func (b *Build) fragments() ([]*kernelcfg.Config, error) {
 }
 
 // stamp hashes every input of the build.
-func (b *Build) stamp(frags []*kernelcfg.Config) string {
+func (b *Build) stamp(frags []*kernelcfg.Config) string { return b.stampOf(frags, b.Tree.Rev) }
+
+// stampOf is stamp with the tree's content named by rev.
+func (b *Build) stampOf(frags []*kernelcfg.Config, rev string) string {
 	h := sha256.New()
 	k := b.Board.Kernel
 	fmt.Fprintf(h, "%s\n%s\n%s %s\n%s\n%s\n%s\n%s\n", stampVersion, b.Tree.ID, b.Toolchain.CrossCompile, b.Toolchain.Target,
 		k.Defconfig, k.Image, k.DTB, b.Board.KernelArch())
+	if rev != "" {
+		// A tree or git source changes under one ID (one object tree);
+		// only sources that do add a line, so the stamps of tarball and
+		// Debian builds made before stay valid.
+		fmt.Fprintf(h, "rev %s\n", rev)
+	}
 	for _, f := range frags {
 		f.WriteTo(h)
 	}
 	return hex.EncodeToString(h.Sum(nil)) + "\n"
+}
+
+// configStamp hashes configure's inputs. For a tarball or Debian source
+// it is the build's stamp; for a source that changes in place (tree,
+// git) the tree's Kconfig files and config directories stand for its
+// content, since an edited .c changes nothing that defconfig and
+// olddefconfig read (they took 17 s of a 40 s rebuild after one edit).
+func (b *Build) configStamp(frags []*kernelcfg.Config) (string, error) {
+	if b.Tree.Rev == "" {
+		return b.stamp(frags), nil
+	}
+	base := b.stampOf(frags, "")
+	k, err := kconfigHash(b.Tree.Dir, b.Board.KernelSrcArch())
+	if err != nil {
+		return "", err
+	}
+	return base + "kconfig " + k + "\n", nil
+}
+
+// kconfigHash hashes what configuring a tree reads: every Kconfig* file,
+// the defconfigs and config fragments (arch/ARCH/configs, kernel/configs)
+// and Kconfig's own programs (scripts/kconfig). A walk of a 6.1 tree
+// reads about 1,700 files, 3 MB.
+func kconfigHash(dir, srcArch string) (string, error) {
+	h := sha256.New()
+	dirs := []string{filepath.Join("arch", srcArch, "configs"), filepath.Join("kernel", "configs"), filepath.Join("scripts", "kconfig")}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		in := strings.HasPrefix(d.Name(), "Kconfig")
+		for _, c := range dirs {
+			in = in || strings.HasPrefix(rel, c+string(filepath.Separator))
+		}
+		if !in || !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d\n", rel, len(data))
+		h.Write(data)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("hashing the Kconfig files of %s: %w", dir, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // configure makes .config: defconfig, fragments merged, olddefconfig,
@@ -250,13 +328,38 @@ func (b *Build) compile(ctx context.Context, obj string) error {
 	if dtb := b.Board.Kernel.DTB; dtb != "" {
 		targets = append(targets, dtbTarget(b.Tree.Dir, b.Board.KernelSrcArch(), dtb))
 	}
-	fmt.Fprintf(b.Log, "kernel: make -j%d %s in %s (several minutes cold)\n", b.jobs(), strings.Join(targets, " "), obj)
+	cold := !fileExists(filepath.Join(obj, "vmlinux"))
+	total, estimate, kind := 0, false, "incremental: only what changed"
+	if cold {
+		total, estimate = expectedObjects(obj, b.boardObjectsFile(), filepath.Join(obj, ".config"))
+		kind = fmt.Sprintf("cold: %d objects expected, several minutes", total)
+		if estimate {
+			kind = fmt.Sprintf("cold: about %d objects by the .config, several minutes", total)
+		}
+	}
+	fmt.Fprintf(b.Log, "kernel: make -j%d %s in %s (%s)\n", b.jobs(), strings.Join(targets, " "), obj, kind)
+	bar := b.Bar
+	if b.MakeLog != nil {
+		bar = io.Discard // make's own output is streaming: no bar, no lines
+	}
 	t := time.Now()
-	if err := b.make(ctx, obj, targets...); err != nil {
+	p := newProgress(total, estimate, bar, b.Log, b.ProgressEvery)
+	err := b.makeWith(ctx, obj, p, targets...)
+	n := p.finish()
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(b.Log, "kernel: built in %s\n", time.Since(t).Round(time.Second))
+	fmt.Fprintf(b.Log, "kernel: built in %s (%d objects compiled)\n", time.Since(t).Round(time.Second), n)
+	if cold {
+		recordObjects(n, filepath.Join(obj, objectsFile), b.boardObjectsFile())
+	}
 	return nil
+}
+
+// boardObjectsFile records the board's last cold build's object count,
+// beside the object trees, for a cold build from another source version.
+func (b *Build) boardObjectsFile() string {
+	return filepath.Join(b.CacheDir, "kbuild", b.Board.Name+".objects")
 }
 
 // dtbTarget is the make target for a device tree: its path under

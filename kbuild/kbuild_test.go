@@ -3,7 +3,10 @@ package kbuild
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -255,5 +258,65 @@ func TestMakeArgsEndOptions(t *testing.T) {
 	b.Toolchain.CrossCompile = "$(shell id)-"
 	if _, err := b.makeArgs("/obj", nil); !errors.Is(err, ErrBadMakeArg) {
 		t.Errorf("a $ in CROSS_COMPILE: %v", err)
+	}
+}
+
+// TestChangingTreeRebuildsWithoutReconfiguring: a tree or git source keeps
+// its ID (its object tree) while its Rev moves. A new Rev makes the build
+// run make again, but configures again only when a Kconfig file changed.
+func TestChangingTreeRebuildsWithoutReconfiguring(t *testing.T) {
+	tree, count := countingTree(t)
+	tree.Rev = "git 1111"
+	var log bytes.Buffer
+	b := &Build{Board: fakeBoard(t, "CONFIG_KEXEC=y\n"), Tree: tree, Toolchain: &toolchain.Toolchain{CrossCompile: "none-"},
+		CacheDir: t.TempDir(), OutDir: t.TempDir(), Log: &log}
+	ctx := context.Background()
+	if _, err := b.Run(ctx); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	obj := b.ObjDir()
+	if a, err := b.Run(ctx); err != nil || a.Built {
+		t.Fatalf("same rev rebuilt: %v", err)
+	}
+	tree.Rev = "git 2222" // an edited .c
+	a, err := b.Run(ctx)
+	if err != nil || !a.Built || a.FromScratch || b.ObjDir() != obj {
+		t.Fatalf("new rev: built=%v scratch=%v obj %s, %v", a != nil && a.Built, a != nil && a.FromScratch, b.ObjDir(), err)
+	}
+	if runs := makeRuns(t, count); len(runs) != 6 || slices.Contains(runs[4:], "defconfig") {
+		t.Errorf("an edit outside Kconfig reconfigured: make runs %v", runs)
+	}
+	os.WriteFile(filepath.Join(tree.Dir, "Kconfig"), []byte("config KEXEC\n\tbool \"kexec\"\n\tdefault y\n"), 0o644)
+	tree.Rev = "git 3333"
+	if _, err := b.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if runs := makeRuns(t, count); len(runs) != 10 || runs[6] != "defconfig" {
+		t.Errorf("an edited Kconfig did not reconfigure: make runs %v", runs)
+	}
+}
+
+// TestStampOfTarballSourcesUnchanged: a source without a Rev hashes as it
+// did before Rev existed, so no warm tarball or Debian cache is rebuilt;
+// a Rev is part of the stamp.
+func TestStampOfTarballSourcesUnchanged(t *testing.T) {
+	b := &Build{Board: fakeBoard(t, "CONFIG_KEXEC=y\n"), Tree: fakeTree(t), Toolchain: &toolchain.Toolchain{CrossCompile: "a-", Target: "arm"}}
+	frags, err := b.fragments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	k := b.Board.Kernel
+	fmt.Fprintf(h, "%s\n%s\n%s %s\n%s\n%s\n%s\n%s\n", stampVersion, b.Tree.ID, "a-", "arm", k.Defconfig, k.Image, k.DTB, "arm")
+	for _, f := range frags {
+		f.WriteTo(h)
+	}
+	if got, want := b.stamp(frags), hex.EncodeToString(h.Sum(nil))+"\n"; got != want {
+		t.Errorf("stamp %s, want the pre-Rev formula's %s", got, want)
+	}
+	s := b.stamp(frags)
+	b.Tree.Rev = "git 1"
+	if b.stamp(frags) == s {
+		t.Error("stamp ignores the rev")
 	}
 }

@@ -27,6 +27,11 @@ var makeTarget = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+/-]*$`)
 // toolchain (through ccache when the host has it). Its output goes to
 // obj/build.log; a failure quotes the log's last lines.
 func (b *Build) make(ctx context.Context, obj string, targets ...string) error {
+	return b.makeWith(ctx, obj, nil, targets...)
+}
+
+// makeWith is make with its output also written to watch (when not nil).
+func (b *Build) makeWith(ctx context.Context, obj string, watch io.Writer, targets ...string) error {
 	argv, err := b.makeArgs(obj, targets)
 	if err != nil {
 		return err
@@ -42,6 +47,9 @@ func (b *Build) make(ctx context.Context, obj string, targets ...string) error {
 	var out io.Writer = lf
 	if b.MakeLog != nil {
 		out = io.MultiWriter(lf, b.MakeLog)
+	}
+	if watch != nil {
+		out = io.MultiWriter(out, watch)
 	}
 	var tail tailBuffer
 	cmd := exec.CommandContext(ctx, "make", argv...)
