@@ -52,8 +52,10 @@ func LoadImage(path, cacheDir string, want elf.Machine) (*Image, error) {
 		return nil, fmt.Errorf("%w: vmlinux %s is %v, the vmcore is %v", ErrMachineMismatch, path, f.Machine, want)
 	}
 	// DWARF (its index cache, the first unit header) loads on the other
-	// core while the symbols and unwind tables load here; the name index
-	// grows as commands ask for names.
+	// core while the symbols and unwind tables load here; that core then
+	// indexes the first sixteenth of .debug_info (where the core kernel
+	// types are) ahead of the commands, and the index grows further as
+	// they ask for names.
 	type typesResult struct {
 		t   *types.Types
 		err error
@@ -69,6 +71,9 @@ func LoadImage(path, cacheDir string, want elf.Machine) (*Image, error) {
 			err = t.Preload()
 		}
 		done <- typesResult{t, err}
+		if err == nil {
+			t.Prefetch(16)
+		}
 	}()
 	img, err := imageFromELF(path, f)
 	r := <-done

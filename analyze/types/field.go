@@ -22,6 +22,10 @@ type Field struct {
 type fieldCache struct {
 	mu sync.Mutex
 	m  map[string]Field
+	// kids are the decoded children of the structs, unions and arrays
+	// asked about: every member path of task_struct (a command asks for
+	// dozens) walks the same 200 members.
+	kids map[dwarf.Offset][]die
 }
 
 // FieldOf resolves typeName ("struct task_struct", a typedef or a tag) and
@@ -89,7 +93,18 @@ func (t *Types) readDIE(off dwarf.Offset) (die, error) {
 
 func (t *Types) childrenOf(d die) ([]die, error) {
 	if t.scan != nil {
-		return t.scan.childrenOf(d)
+		if kids, ok := t.fields.kids[d.off]; ok {
+			return kids, nil
+		}
+		kids, err := t.scan.childrenOf(d)
+		if err != nil {
+			return nil, err
+		}
+		if t.fields.kids == nil {
+			t.fields.kids = map[dwarf.Offset][]die{}
+		}
+		t.fields.kids[d.off] = kids
+		return kids, nil
 	}
 	data, err := t.dwarfData()
 	if err != nil {

@@ -91,6 +91,7 @@ type nameIndex struct {
 	scannedEnd int
 	nextUnit   int // index in the unit list of the unit at scannedEnd
 	complete   bool
+	closed     bool     // Close ran: Prefetch stops
 	scan       *scanner // the index's own: the member resolver uses Types.scan
 	err        error
 }
@@ -122,6 +123,34 @@ func (t *Types) Preload() error {
 		_, t.idx.err = t.scan.unitsThrough(0)
 	}
 	return t.idx.err
+}
+
+// Prefetch indexes units in order until the index covers the first
+// fraction of .debug_info (1/fraction of it), the cache file included,
+// then saves the index, unless Close came first. Run it on an idle core:
+// the kernel's core types (task_struct, mm_struct, rq) are in the units
+// of init/, kernel/ and mm/, which the linker puts first, so the first
+// questions find their names indexed. A question meanwhile waits at most
+// for the unit being indexed, then indexes what it needs itself.
+func (t *Types) Prefetch(fraction int) {
+	if t == nil || t.scan == nil || fraction < 1 {
+		return
+	}
+	limit := t.scan.infoLen / fraction
+	ix := &t.idx
+	for {
+		ix.mu.Lock()
+		t.startIndex()
+		if ix.closed || ix.err != nil || ix.complete || ix.scannedEnd >= limit {
+			if !ix.closed {
+				t.saveIndexCache()
+			}
+			ix.mu.Unlock()
+			return
+		}
+		t.indexNextUnit()
+		ix.mu.Unlock()
+	}
 }
 
 // startIndex sets the index up on first use, from the cache when it has one.

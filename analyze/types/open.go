@@ -9,9 +9,11 @@ import (
 
 // Open loads the DWARF of the ELF file at path without reading
 // .debug_info into memory: the name index and member questions read it a
-// compile unit at a time (pread, not a mapping, whose read-around faults
-// would count 100 MiB against RSS). debug/dwarf, which struct printing and
-// whatis use, gets the section mapped on first need. Close releases the
+// compile unit at a time (pread, not the mapping, whose read-around faults
+// would count 100 MiB against RSS). The file is mapped once; the small
+// sections the scanner reads here and there (.debug_abbrev, .debug_str)
+// are slices of the mapping, and debug/dwarf, which struct printing and
+// whatis use, gets .debug_info from it on first need. Close releases the
 // file.
 func Open(path string) (*Types, error) {
 	f, err := os.Open(path)
@@ -32,38 +34,40 @@ func Open(path string) (*Types, error) {
 		defer f.Close()
 		return FromELF(ef)
 	}
-	var unmap func() error
+	var mapped []byte
+	unmap := func() error { return nil }
+	if st, err := f.Stat(); err == nil {
+		if m, um, err := mapFile(f, st.Size()); err == nil {
+			mapped, unmap = m, um
+		}
+	}
+	// section is the bytes of an uncompressed section, from the mapping
+	// when it covers them.
+	section := func(s *elf.Section) ([]byte, error) {
+		if s.Flags&elf.SHF_COMPRESSED == 0 && s.Offset+s.Size >= s.Offset && s.Offset+s.Size <= uint64(len(mapped)) {
+			return mapped[s.Offset : s.Offset+s.Size : s.Offset+s.Size], nil
+		}
+		return s.Data()
+	}
 	src := infoSource{
-		r: io.NewSectionReader(f, int64(is.Offset), int64(is.Size)),
-		n: int(is.Size),
-		all: func() ([]byte, error) {
-			st, err := f.Stat()
-			if err != nil {
-				return nil, err
-			}
-			mapped, um, err := mapFile(f, st.Size())
-			if err != nil {
-				return is.Data()
-			}
-			unmap = um
-			return mapped[is.Offset : is.Offset+is.Size : is.Offset+is.Size], nil
-		},
+		r:   io.NewSectionReader(f, int64(is.Offset), int64(is.Size)),
+		n:   int(is.Size),
+		all: func() ([]byte, error) { return section(is) },
 	}
 	t, err := fromSections(ef.ByteOrder, func(name string) ([]byte, error) {
 		s := ef.Section(name)
 		if s == nil || s.Type == elf.SHT_NOBITS {
 			return nil, nil
 		}
-		return s.Data()
+		return section(s)
 	}, src)
 	if err != nil {
+		unmap()
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	t.release = func() error {
-		if unmap != nil {
-			unmap()
-		}
+		unmap()
 		return f.Close()
 	}
 	return t, nil
@@ -77,6 +81,7 @@ func (t *Types) Close() error {
 		return nil
 	}
 	t.idx.mu.Lock()
+	t.idx.closed = true
 	t.saveIndexCache()
 	t.idx.mu.Unlock()
 	if t.release == nil {

@@ -319,3 +319,56 @@ func FuzzScanUnit(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexPrefixMatchesWhole checks that the index grown lazily — from a
+// cache file holding the first units, extended by questions while
+// Prefetch runs beside them — answers every name as the whole index does.
+func TestIndexPrefixMatchesWhole(t *testing.T) {
+	path := referenceVmlinux(t)
+	whole, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	if err := whole.BuildIndex(); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(t.TempDir(), "idx")
+	first, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.UseIndexCache(cache)
+	first.Prefetch(64)
+	first.Close()
+	if _, err := os.Stat(cache); err != nil {
+		t.Fatalf("Prefetch saved no cache: %v", err)
+	}
+	lazy, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lazy.Close()
+	lazy.UseIndexCache(cache)
+	if lazy.Preload(); lazy.idx.cachedEnd == 0 || lazy.idx.complete {
+		t.Fatalf("cache covers %#x of %#x", lazy.idx.cachedEnd, lazy.scan.infoLen)
+	}
+	go lazy.Prefetch(16)
+	n := 0
+	for k, m := range whole.idx.scanned {
+		for name, e := range m {
+			if n++; n%211 != 0 {
+				continue
+			}
+			if off, err := lazy.Lookup(Kind(k), name); err != nil || off != e.off {
+				t.Errorf("%v %s: lazy %#x, %v; whole %#x", Kind(k), name, off, err, e.off)
+			}
+		}
+	}
+	if _, err := lazy.Lookup(KindStruct, "no_such_struct_anywhere"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a missing name: %v", err)
+	}
+	if !lazy.idx.complete {
+		t.Error("a missing name did not complete the index")
+	}
+}
