@@ -49,6 +49,11 @@ type Manifest struct {
 	Time   time.Time  `json:"time"`
 	Target string     `json:"target"`
 	Files  []FileInfo `json:"files"`
+	// KernelSource is where the host built the kernel from, as its build
+	// log says it ("tree /src/linux (git v6.1-…, dirty: 2 changed and 0
+	// untracked file(s))"): the board cannot know it, so the host adds it
+	// when the dump is home (RecordKernelSource).
+	KernelSource string `json:"kernel_source,omitempty"`
 }
 
 // File returns the manifest's entry for name.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 )
 
@@ -76,4 +77,28 @@ func parseManifestFile(p string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return m, nil
+}
+
+// RecordKernelSource adds the host's kernel source to the manifest.json in
+// dir, in place (a temporary file renamed over it); the files it lists and
+// their hashes are left as the board wrote them.
+func RecordKernelSource(dir, source string) error {
+	p := filepath.Join(dir, ManifestName)
+	m, err := parseManifestFile(p)
+	if err != nil {
+		return err
+	}
+	m.KernelSource = source
+	js, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return errors.Join(err, os.Remove(tmp))
+	}
+	return nil
 }

@@ -80,3 +80,30 @@ func FuzzParseManifest(f *testing.F) {
 		}
 	})
 }
+
+// TestRecordKernelSource: the host's note of the kernel source joins the
+// manifest without changing what the board listed, and the directory
+// still verifies.
+func TestRecordKernelSource(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, VmcoreName), []byte("core"), 0o644)
+	m := Manifest{Release: "6.1.172", Target: "9p:dump", Time: time.Unix(1e9, 0).UTC(), Files: []FileInfo{{VmcoreName, 4, shaOf([]byte("core"))}}}
+	js, _ := json.Marshal(m)
+	os.WriteFile(filepath.Join(dir, ManifestName), js, 0o644)
+	const src = "tree /src/linux (git v6.1.172-3-g0123456789ab, dirty: 1 changed and 0 untracked file(s))"
+	if err := RecordKernelSource(dir, src); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m
+	want.KernelSource = src
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("manifest %+v, want %+v", *got, want)
+	}
+	if err := RecordKernelSource(t.TempDir(), src); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("no manifest: %v", err)
+	}
+}

@@ -77,7 +77,7 @@ func prepare(t testing.TB, b *boards.Board) *Kdump {
 		t.Fatalf("building the analyzer: %v\n%s", err, msg)
 	}
 	return &Kdump{Board: b, Kernel: a.Image, DTB: a.DTB, Vmlinux: a.Vmlinux, Initrd: initrd, Analyzer: analyzer,
-		Crash: "sysrq", DumpsDir: filepath.Join(out, "dumps"), Log: &testLog{t}}
+		Crash: "sysrq", DumpsDir: filepath.Join(out, "dumps"), KernelSource: tree.Source, Log: &testLog{t}}
 }
 
 type testLog struct{ t testing.TB }
@@ -111,11 +111,11 @@ func TestKdumpEndToEnd(t *testing.T) {
 				t.Errorf("only %d facts checked", res.Agreed)
 			}
 			checkCoverage(t, res.Dir, k.Board)
-			if c.targets != "" {
-				m, err := capture.ReadManifest(res.Dir)
-				if err != nil || !strings.HasPrefix(m.Target, c.targets) {
-					t.Errorf("saved on %+v, want %s: %v", m, c.targets, err)
-				}
+			m, err := capture.ReadManifest(res.Dir)
+			if err != nil || c.targets != "" && !strings.HasPrefix(m.Target, c.targets) {
+				t.Errorf("saved on %+v, want %s: %v", m, c.targets, err)
+			} else if m.KernelSource != k.KernelSource || !strings.HasPrefix(m.KernelSource, "debian package linux-source-6.1 ") {
+				t.Errorf("manifest's kernel source %q, want %q", m.KernelSource, k.KernelSource)
 			}
 		})
 	}

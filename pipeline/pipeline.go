@@ -50,8 +50,12 @@ type Kdump struct {
 	Kexec       string // overrides the board's kexec method (kdumpkit.kexec=auto|file|load); "" keeps it
 	Format      string // overrides the dump format (kdumpkit.format=elf|kdump); "" keeps the board's (elf)
 	DumpsDir    string // build/<board>/dumps
-	Verbose     bool   // stream the console
-	Log         io.Writer
+	// KernelSource is where the kernel was built from (kernelsrc's
+	// Tree.Source, "dirty" when the tree was), recorded in the dump's
+	// manifest.json; "" records nothing.
+	KernelSource string
+	Verbose      bool // stream the console
+	Log          io.Writer
 }
 
 // Result is a finished run.
@@ -89,6 +93,11 @@ func (k *Kdump) Run(ctx context.Context) (*Result, error) {
 	h := bringHome(res.Dir, sc)
 	if h.any() {
 		h.problems = append(h.problems, k.verify(res.Dir, truth)...)
+		if k.KernelSource != "" {
+			if err := capture.RecordKernelSource(res.Dir, k.KernelSource); err != nil && !errors.Is(err, os.ErrNotExist) {
+				h.problem("recording the kernel source in %s: %v", capture.ManifestName, err)
+			}
+		}
 	} else if err == nil {
 		h.problem("nothing reached the host: the 9p share is empty and the raw disk was never written")
 	}
