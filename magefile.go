@@ -18,6 +18,7 @@ import (
 	"github.com/magefile/mage/sh"
 
 	"github.com/kdumpkit/kdumpkit/boards"
+	"github.com/kdumpkit/kdumpkit/downloads"
 	"github.com/kdumpkit/kdumpkit/hostcheck"
 	"github.com/kdumpkit/kdumpkit/kbuild"
 	"github.com/kdumpkit/kdumpkit/kernelsrc"
@@ -39,6 +40,7 @@ var state struct {
 	tree   *kernelsrc.Tree
 	kernel *kbuild.Artifacts
 	initrd string // the first kernel's initramfs
+	update bool   // kernel:update: move a Debian source to apt's candidate
 }
 
 func cacheDir() string {
@@ -133,17 +135,31 @@ func (Toolchain) Resolve(ctx context.Context) error {
 // Kernel fetches and builds the board's kernel.
 type Kernel mg.Namespace
 
-// Source unpacks the board's kernel source (first working source wins).
+// Source unpacks the board's kernel source (first working source wins; a Debian one keeps the version built before).
 func (Kernel) Source(ctx context.Context) error {
 	mg.CtxDeps(ctx, Host.Check)
-	tree, err := kernelsrc.Resolve(ctx, board(), cacheDir(), os.Stdout)
+	resolve := kernelsrc.Resolve
+	if state.update {
+		resolve = kernelsrc.Update
+	}
+	tree, err := resolve(ctx, board(), cacheDir(), os.Stdout)
 	state.tree = tree
 	return err
+}
+
+// Update moves an unpinned Debian kernel source to apt's candidate version (kernel:update kernel:build builds it).
+func (Kernel) Update(ctx context.Context) error {
+	state.update = true
+	mg.CtxDeps(ctx, Kernel.Source)
+	return nil
 }
 
 func kernelBuild() *kbuild.Build {
 	b := &kbuild.Build{Board: board(), Tree: state.tree, Toolchain: state.tc, CacheDir: cacheDir(),
 		OutDir: buildDir(), Log: os.Stdout}
+	if downloads.IsTerminal(os.Stderr) {
+		b.Bar = os.Stderr // else a progress line every 30 s in the log
+	}
 	if mg.Verbose() {
 		b.MakeLog = os.Stdout
 	}
@@ -252,7 +268,7 @@ func kdumpRunFormat(ctx context.Context, crash, kexec, format string) error {
 		return err
 	}
 	k := &pipeline.Kdump{Board: board(), Kernel: state.kernel.Image, DTB: state.kernel.DTB, Vmlinux: state.kernel.Vmlinux,
-		Initrd: state.initrd, Analyzer: analyzer, Crash: crash, Kexec: kexec, Format: format, DumpsDir: filepath.Join(buildDir(), "dumps"), Verbose: mg.Verbose(), Log: os.Stdout}
+		Initrd: state.initrd, Analyzer: analyzer, Crash: crash, Kexec: kexec, Format: format, DumpsDir: filepath.Join(buildDir(), "dumps"), KernelSource: state.tree.Source, Verbose: mg.Verbose(), Log: os.Stdout}
 	res, err := k.Run(ctx)
 	if err != nil {
 		return err
