@@ -22,7 +22,8 @@ const (
 // (svc_entry) saves r0–r12, the interrupted sp (the frame's end, plus 4
 // when it realigned the stack), lr, pc and cpsr, and orig_r0 = -1, with
 // the sp pointing at the frame, the old sp a few words past its end; one taken in user mode (usr_entry,
-// vector_swi) leaves its pt_regs at task_pt_regs, the top of the stack.
+// vector_swi) leaves its pt_regs at task_pt_regs, the top of the stack
+// (a kernel thread's is zeros, not a frame).
 // A frame must have a mode the kernel runs or enters from, no reserved
 // CPSR bits set (bits 20–23 are RES0 on ARMv7), and a pc where that mode
 // runs.
@@ -37,7 +38,7 @@ func (a arm) PtRegsAt(r []uint64, addr, lo, hi uint64, text func(uint64) bool, u
 	size := uint64(4 * len(a.Registers().Names))
 	switch cpsr & 0x1f {
 	case armModeUSR:
-		return addr == a.UserRegs(lo, hi-lo) && pc < userTop && sp < userTop && sp != 0, true
+		return addr == a.UserRegs(lo, hi-lo) && pc < userTop && sp < userTop && pc != 0 && sp != 0, true
 	case armModeSVC:
 		// svc_pt_regs may add a word or two (dacr) and svc_entry a
 		// stack hole and 4 bytes of realignment above the frame.
@@ -50,7 +51,8 @@ func (a arm) PtRegsAt(r []uint64, addr, lo, hi uint64, text func(uint64) bool, u
 // PtRegsAt: arch/arm64/kernel/entry.S kernel_entry. From EL1 (pstate
 // M[3:0] = EL1h, 5) the saved sp is the frame's end and pc kernel text;
 // from EL0 (M = 0, AArch64) the frame is task_pt_regs with user pc and
-// sp. pstate's upper 32 bits are RES0.
+// sp. pstate's upper 32 bits are RES0. A kernel thread's pt_regs at the
+// top of its stack is zeros (copy_thread): not a frame.
 func (a arm64) PtRegsAt(r []uint64, addr, lo, hi uint64, text func(uint64) bool, userTop uint64) (ok, user bool) {
 	if len(r) < 34 {
 		return false, false
@@ -61,7 +63,7 @@ func (a arm64) PtRegsAt(r []uint64, addr, lo, hi uint64, text func(uint64) bool,
 	}
 	switch pstate & 0xf {
 	case 0:
-		return addr == a.UserRegs(lo, hi-lo) && pc < userTop && sp < userTop, true
+		return addr == a.UserRegs(lo, hi-lo) && pc < userTop && sp < userTop && pc != 0 && sp != 0, true
 	case 5:
 		return text(a.CodeAddr(pc)) && sp == addr+uint64(a.PtRegsRecord().Size) && sp <= hi, false
 	}

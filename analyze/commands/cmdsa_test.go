@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kdumpkit/kdumpkit/internal/testdump"
 )
 
 // hexLines parses output lines that are one hex address each.
@@ -322,5 +324,38 @@ func TestCmdsABadInput(t *testing.T) {
 		if strings.Contains(errw.String(), "internal error") || strings.Count(errw.String(), "\n") != 1 {
 			t.Errorf("%q: stderr %q, want one error line", line, errw.String())
 		}
+	}
+}
+
+// TestBtEArm64: on the arm64 dump the crash IPI interrupted the idle
+// task in the kernel (el1h_64_irq). bt -e, which does not unwind, must
+// find the same pt_regs at the same place: for every frame bt shows
+// registers for at an el1h_64_* entry, bt -e of that task shows a
+// KERNEL-MODE frame at the frame's sp with the same register lines. Each
+// user task has its one USER-MODE frame at the top of its stack.
+func TestBtEArm64(t *testing.T) {
+	d := testdump.RequireBoard(t, "arm64")
+	s := openDump(t, d.Vmlinux, d.Vmcore)
+	tasks, _ := s.Kernel.Tasks()
+	entry := regexp.MustCompile(`(?m)^ *#\d+ \[([0-9a-f]+)\] el1h_64_\w+ at [0-9a-f]+\n((?:    .*\n)+)`)
+	kernelFrames := 0
+	for _, tk := range tasks {
+		pid := strconv.Itoa(tk.PID)
+		if tk.PID == 0 {
+			pid = fmt.Sprintf("%x", tk.Addr)
+		}
+		e := run(t, s, "bt -e "+pid)
+		for _, m := range entry.FindAllStringSubmatch(run(t, s, "bt "+pid), -1) {
+			if !strings.Contains(e, "\n KERNEL-MODE EXCEPTION FRAME AT "+m[1]+":\n"+m[2]) {
+				t.Errorf("PID %d: bt's exception frame at %s is not bt -e's:\n%s\nbt -e:\n%s", tk.PID, m[1], m[2], e)
+			}
+			kernelFrames++
+		}
+		if user := strings.Count(e, "USER-MODE EXCEPTION FRAME"); tk.IsKernelThread() && user != 0 || !tk.IsKernelThread() && user != 1 {
+			t.Errorf("PID %d (kernel thread %v): %d user-mode frames", tk.PID, tk.IsKernelThread(), user)
+		}
+	}
+	if kernelFrames == 0 {
+		t.Error("no el1h_64 exception frame in any backtrace: the dump no longer shows the IPI's frame")
 	}
 }
