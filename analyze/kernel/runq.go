@@ -140,35 +140,19 @@ func (k *Kernel) Prio(t Task) (int, error) {
 }
 
 // rbInOrder returns the nodes of an rb_root (its rb_node is the first
-// word) in order: left subtree, node, right (struct rb_node:
-// __rb_parent_color, rb_right, rb_left).
+// word) in order, with RBTree.
 func (k *Kernel) rbInOrder(root uint64) ([]uint64, error) {
 	top, err := k.ReadPtr(root)
 	if err != nil {
 		return nil, fmt.Errorf("rb_root %#x: %w", root, err)
 	}
-	right := uint64(k.PtrSize)
-	left := 2 * uint64(k.PtrSize)
-	var out []uint64
-	seen := map[uint64]bool{}
-	var stack []uint64
-	for n := top; n != 0 || len(stack) > 0; {
-		for n != 0 {
-			if seen[n] || len(seen) >= maxRBNodes {
-				return out, fmt.Errorf("rb tree %#x: node %#x met twice or over %d nodes: %w", root, n, maxRBNodes, ErrLoop)
-			}
-			seen[n] = true
-			stack = append(stack, n)
-			if n, err = k.ReadPtr(n + left); err != nil {
-				return out, err
-			}
-		}
-		n = stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		out = append(out, n)
-		if n, err = k.ReadPtr(n + right); err != nil {
-			return out, err
-		}
+	es, err := k.RBTree(top, true, maxRBNodes)
+	out := make([]uint64, len(es))
+	for i, e := range es {
+		out[i] = e.Entry
+	}
+	if err != nil {
+		return out, fmt.Errorf("rb tree %#x: %w", root, err)
 	}
 	return out, nil
 }
