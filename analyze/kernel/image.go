@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
 
 	"github.com/kdumpkit/kdumpkit/analyze/dump"
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
@@ -27,6 +28,8 @@ type Image struct {
 	BannerErr error
 	// file is the opened vmlinux: elf.NewFile does not close what it reads.
 	file io.Closer
+	// saving is the symbol table being written to its cache file.
+	saving sync.WaitGroup
 	// Warnings are reasons some abilities are missing (no DWARF...).
 	Warnings []error
 }
@@ -75,7 +78,11 @@ func LoadImage(path, cacheDir string, want elf.Machine) (*Image, error) {
 			t.Prefetch(16)
 		}
 	}()
-	img, err := imageFromELF(path, f)
+	symCache := ""
+	if idErr == nil && cacheDir != "" {
+		symCache = filepath.Join(cacheDir, fmt.Sprintf("symbols-%x", id))
+	}
+	img, err := imageFromELF(path, f, symCache)
 	r := <-done
 	if err != nil {
 		r.t.Close()
@@ -92,15 +99,17 @@ func LoadImage(path, cacheDir string, want elf.Machine) (*Image, error) {
 	return img, nil
 }
 
-func imageFromELF(path string, f *elf.File) (*Image, error) {
+// imageFromELF reads what the analyzer takes from the vmlinux besides
+// DWARF. symCache, when not "", is the symbol table's cache file.
+func imageFromELF(path string, f *elf.File, symCache string) (*Image, error) {
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
 		return nil, fmt.Errorf("vmlinux %s: ELF type %v, want an executable kernel image", path, f.Type)
 	}
 	img := &Image{Path: path, ELF: f, Machine: f.Machine}
-	var err error
-	if img.Syms, err = symbols.FromELF(f); err != nil {
+	if err := img.loadSymbols(f, symCache); err != nil {
 		return nil, fmt.Errorf("vmlinux %s: %w", path, err)
 	}
+	var err error
 	if img.BuildID, err = symbols.BuildID(f); err != nil {
 		img.Warnings = append(img.Warnings, fmt.Errorf("vmlinux %s: %w", path, err))
 	}
@@ -111,8 +120,31 @@ func imageFromELF(path string, f *elf.File) (*Image, error) {
 	return img, nil
 }
 
+// loadSymbols reads the symbol table from its cache file when that holds
+// one, else decodes it from the ELF file (most of the time of opening a
+// vmlinux) and saves it for the next run on another goroutine, which
+// Close waits for.
+func (img *Image) loadSymbols(f *elf.File, cache string) error {
+	if cache != "" {
+		if t, err := symbols.Load(cache); err == nil {
+			img.Syms = t
+			return nil
+		}
+	}
+	t, err := symbols.FromELF(f)
+	if err != nil {
+		return err
+	}
+	img.Syms = t
+	if cache != "" {
+		img.saving.Go(func() { _ = t.Save(cache) }) // a cache we cannot write only costs time
+	}
+	return nil
+}
+
 // Close releases the vmlinux file and its mapping.
 func (img *Image) Close() error {
+	img.saving.Wait()
 	img.Types.Close()
 	if img.file == nil {
 		return nil
