@@ -80,7 +80,10 @@ func fromGit(ctx context.Context, url, ref, cacheDir string, log io.Writer) (*Tr
 	h := sha256.Sum256([]byte(url + "\x00" + ref))
 	t.ID = "git-" + sanitize(strings.TrimSuffix(filepath.Base(strings.TrimRight(url, "/")), ".git")) + "-" + hex.EncodeToString(h[:6])
 	t.Rev = "git " + commit
-	t.Source = fmt.Sprintf("git %s %s (%s, commit %.12s)", url, ref, strings.TrimSpace(desc), commit)
+	t.Source = fmt.Sprintf("git %s %s (commit %.12s)", url, ref, commit)
+	if d := strings.TrimSpace(desc); !strings.HasPrefix(commit, d) {
+		t.Source = fmt.Sprintf("git %s %s (%s, commit %.12s)", url, ref, d, commit)
+	}
 	return t, nil
 }
 
