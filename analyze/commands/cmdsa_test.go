@@ -359,3 +359,18 @@ func TestBtEArm64(t *testing.T) {
 		t.Error("no el1h_64 exception frame in any backtrace: the dump no longer shows the IPI's frame")
 	}
 }
+
+// TestBtFFArm64: on the arm64 dump (6.12, where a slab page is known by
+// page_type's PGTY_slab, no longer by a page flag) bt -FF names the
+// stack words that point at the panic task as its task_struct object.
+func TestBtFFArm64(t *testing.T) {
+	d := testdump.RequireBoard(t, "arm64")
+	s := openDump(t, d.Vmlinux, d.Vmcore)
+	p, err := s.Kernel.PanicTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ff := run(t, s, "bt -FF"); !strings.Contains(ff, fmt.Sprintf(" [%x:task_struct]", p.Task.Addr)) {
+		t.Errorf("bt -FF does not name the panic task %x:\n%s", p.Task.Addr, ff)
+	}
+}

@@ -1,9 +1,12 @@
 package kernel
 
 import (
+	"debug/dwarf"
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/kdumpkit/kdumpkit/analyze/types"
 )
 
 // ErrNotSlab means an address is not inside a slab object.
@@ -18,7 +21,7 @@ type SlabObject struct {
 
 // SlabObjectAt says which slab object holds a linear-map address (SLUB
 // and SLAB, 5.17+ where struct slab overlays the slab's head struct
-// page): the page must be a slab page (PG_slab on its head page),
+// page): the page must be a slab page (isSlabPage, on its head page),
 // slab->slab_cache names the cache, and the object is the one of
 // cache->size bytes the address falls in, past the red_left_pad a
 // debugging cache puts before each object. ErrNotSlab when the address
@@ -51,7 +54,7 @@ func (k *Kernel) SlabObjectAt(addr uint64) (SlabObject, error) {
 		}
 		first -= back * k.PageSize()
 	}
-	if !slices.Contains(head.FlagName, "slab") {
+	if !k.isSlabPage(head) {
 		return SlabObject{}, fmt.Errorf("page %#x of %#x: %w", head.Addr, addr, ErrNotSlab)
 	}
 	cache, err := k.field(head.Addr, "struct slab", "slab_cache")
@@ -77,4 +80,53 @@ func (k *Kernel) SlabObjectAt(addr uint64) (SlabObject, error) {
 	// A slot is the left red zone, then the object (mm/slub.c fixup_red_left).
 	out.Object = base + (addr-base)/size*size + pad
 	return out, nil
+}
+
+// isSlabPage says whether a (head) struct page is a slab's. Up to 6.9 a
+// page flag says so (PG_slab); 6.10 and 6.11 made it a page type, a bit
+// that is clear in page->page_type under PAGE_TYPE_BASE (0xf0000000,
+// PG_slab 0x1000); since 6.12 page_type's top byte is enum pagetype's
+// PGTY_slab (include/linux/page-flags.h).
+func (k *Kernel) isSlabPage(p Page) bool {
+	if slices.Contains(p.FlagName, "slab") {
+		return true
+	}
+	if names, _ := k.pageFlagNames(); slices.Contains(mapValues(names), "slab") {
+		return false // PG_slab is a flag here, and not set
+	}
+	pt, err := k.field(p.Addr, "struct page", "page_type")
+	if err != nil {
+		return false
+	}
+	if v, err := k.enumValue("enum pagetype", "PGTY_slab"); err == nil {
+		return pt>>24 == uint64(v)
+	}
+	const pageTypeBase, pgSlab = 0xf0000000, 0x00001000
+	return pt&(pageTypeBase|pgSlab) == pageTypeBase
+}
+
+func mapValues(m map[int64]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// enumValue reads one enumerator's value from DWARF.
+func (k *Kernel) enumValue(enum, name string) (int64, error) {
+	t, err := k.Types.Named(enum)
+	if err != nil {
+		return 0, err
+	}
+	et, ok := types.Strip(t).(*dwarf.EnumType)
+	if !ok {
+		return 0, fmt.Errorf("%s is not an enum", enum)
+	}
+	for _, v := range et.Val {
+		if v.Name == name {
+			return v.Val, nil
+		}
+	}
+	return 0, fmt.Errorf("%s has no %s", enum, name)
 }
