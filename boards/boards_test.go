@@ -420,3 +420,20 @@ func TestTreeGitAndPinnedSources(t *testing.T) {
 		t.Errorf("absolute path %s", got)
 	}
 }
+
+// FuzzGitSource: a git url and ref the loader accepts can reach git
+// neither as an option, nor a remote helper, nor a revision expression.
+func FuzzGitSource(f *testing.F) {
+	f.Add("https://git.kernel.org/linux.git", "linux-6.1.y")
+	f.Add("../linux.git", "v6.1.172")
+	f.Add("--upload-pack=x", "-b")
+	f.Add("ext::sh", "a..b")
+	f.Fuzz(func(t *testing.T, url, ref string) {
+		if checkGitURL(url) == nil && (strings.HasPrefix(url, "-") || strings.Contains(url, "::") || strings.ContainsFunc(url, isControl)) {
+			t.Fatalf("url %q accepted", url)
+		}
+		if validGitRef(ref) && (strings.HasPrefix(ref, "-") || strings.Contains(ref, "..") || strings.ContainsAny(ref, " ~^:?*[\\\x00\n") || strings.Contains(ref, "@{")) {
+			t.Fatalf("ref %q accepted", ref)
+		}
+	})
+}

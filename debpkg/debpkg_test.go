@@ -190,3 +190,17 @@ func TestNewer(t *testing.T) {
 		t.Errorf("an option as a version: %v", err)
 	}
 }
+
+// FuzzParseCandidate: whatever apt-cache prints, the candidate is ""
+// or a Debian version that cannot reach apt-get or dpkg as an option.
+func FuzzParseCandidate(f *testing.F) {
+	f.Add("linux-source-6.1:\n  Installed: (none)\n  Candidate: 6.1.192-2\n")
+	f.Add("  Candidate: (none)\n")
+	f.Add("  Candidate: -x\n")
+	f.Fuzz(func(t *testing.T, policy string) {
+		v := parseCandidate(policy)
+		if v != "" && (CheckVersion(v) != nil || v[0] == '-' || strings.ContainsAny(v, " \t\n/")) {
+			t.Fatalf("candidate %q", v)
+		}
+	})
+}
