@@ -278,6 +278,27 @@ func TestPSTimes(t *testing.T) {
 		last, since = v, ns
 	}
 
+	// -C: one block per CPU with that CPU's rows of the plain listing.
+	for _, opt := range []string{"-l", "-m"} {
+		all := strings.Split(run(t, s, "ps "+opt), "\n")
+		byCPU := run(t, s, "ps -C all "+opt)
+		var want strings.Builder
+		for i, c := range s.Kernel.CPUs {
+			if i > 0 {
+				want.WriteString("\n")
+			}
+			fmt.Fprintf(&want, "CPU: %d\n", c.CPU)
+			for _, l := range all {
+				if strings.Contains(l, fmt.Sprintf("  CPU: %-3d ", c.CPU)) {
+					want.WriteString(l + "\n")
+				}
+			}
+		}
+		if byCPU != want.String() {
+			t.Errorf("ps -C all %s:\n%s\nwant\n%s", opt, byCPU, want.String())
+		}
+	}
+
 	var rows []PSEntry
 	s.JSON = true
 	err = json.Unmarshal([]byte(run(t, s, "ps")), &rows)
@@ -313,7 +334,7 @@ func TestCmdsABadInput(t *testing.T) {
 		"tree -t xarray -l init_pid_ns", "tree -s nosuch vmap_area_root", "tree a b", "tree -N -r 4 vmap_area_root",
 		"tree -t xarray -N linux_banner", "tree -t maple -N 0x80000002",
 		"bt -e 999999", "bt -r 999999", "bt -F 999999", "bt -FFF",
-		"ps -t 999999", "ps -l nosuch", "ps -m 999999", "ps -S nosuch",
+		"ps -t 999999", "ps -l nosuch", "ps -m 999999", "ps -S nosuch", "ps -C 0", "ps -m -C 5", "ps -l -C 0-x", "ps -m -C",
 	} {
 		var out, errw bytes.Buffer
 		err := s.Exec(line, &out, &errw)

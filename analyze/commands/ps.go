@@ -54,17 +54,22 @@ func (s *Session) PS() ([]PSEntry, []error) {
 }
 
 func (s *Session) ps(w io.Writer, args []string) error {
-	mode, timing := "", ""
+	mode, timing, cpus := "", "", ""
 	leaders := false
 	var sel []string
-	for _, a := range args[1:] {
-		switch a {
-		case "-p", "-c":
+	for i := 1; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-p" || a == "-c":
 			mode = a
-		case "-G":
+		case a == "-G":
 			leaders = true
-		case "-t", "-l", "-m", "-S":
+		case a == "-t" || a == "-l" || a == "-m" || a == "-S":
 			timing = a
+		case a == "-C" && i+1 < len(args):
+			i++
+			cpus = args[i]
+		case strings.HasPrefix(a, "-C") && len(a) > 2:
+			cpus = a[2:]
 		default:
 			if strings.HasPrefix(a, "-") {
 				return fmt.Errorf("ps: option %s not supported: %w", a, ErrUsage)
@@ -82,8 +87,11 @@ func (s *Session) ps(w io.Writer, args []string) error {
 	if mode != "" {
 		return s.psTree(w, mode, sel)
 	}
+	if cpus != "" && timing != "-l" && timing != "-m" {
+		return fmt.Errorf("ps: -C goes with -l or -m: %w", ErrUsage)
+	}
 	if timing != "" {
-		return s.psTiming(w, timing, sel)
+		return s.psTiming(w, timing, sel, cpus)
 	}
 	if len(sel) > 0 {
 		rows = filterRows(rows, sel)
@@ -118,8 +126,8 @@ func writePS(w io.Writer, rows []PSEntry) {
 }
 
 // psTiming runs ps -t, -l, -m and -S over the tasks selected (all when
-// none is).
-func (s *Session) psTiming(w io.Writer, opt string, sel []string) error {
+// none is); cpus is -C's list for -l and -m.
+func (s *Session) psTiming(w io.Writer, opt string, sel []string, cpus string) error {
 	tasks, _ := s.Kernel.Tasks()
 	if len(sel) > 0 {
 		var picked []kernel.Task
@@ -143,7 +151,7 @@ func (s *Session) psTiming(w io.Writer, opt string, sel []string) error {
 		psSummary(w, tasks)
 		return nil
 	}
-	return s.psLastRun(w, tasks, opt == "-m")
+	return s.psLastRun(w, tasks, opt == "-m", cpus)
 }
 
 // leadersOnly keeps the thread group leaders (ps -G): one row a process.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/kdumpkit/kdumpkit/analyze/kernel"
 )
@@ -54,11 +56,13 @@ func (s *Session) psTimes(w io.Writer, tasks []kernel.Task) error {
 // psLastRun is ps -l (the last-run timestamp) and ps -m (the time since,
 // "days hh:mm:ss.mss" from the task's CPU's runqueue clock), most
 // recently run first, then "[ST]" and the task's header line, as crash
-// prints them. The timestamp is the one crash reads where the kernel has
-// it (kernel.LastRunSource); a kernel without CONFIG_SCHED_INFO, of
-// which crash says "last-run timestamps do not exist in this kernel",
-// gets se.exec_start.
-func (s *Session) psLastRun(w io.Writer, tasks []kernel.Task, since bool) error {
+// prints them; with -C (cpus: "1,3,5-7", "all" or "a") in a block per
+// CPU, "CPU: N" first, -m's days right-aligned to the runqueue clock's.
+// The timestamp is the one crash reads where the kernel has it
+// (kernel.LastRunSource); a kernel without CONFIG_SCHED_INFO, of which
+// crash says "last-run timestamps do not exist in this kernel", gets
+// se.exec_start.
+func (s *Session) psLastRun(w io.Writer, tasks []kernel.Task, since bool, cpus string) error {
 	src, err := s.Kernel.LastRunSource()
 	if err != nil {
 		return fmt.Errorf("ps: %w", err)
@@ -81,25 +85,101 @@ func (s *Session) psLastRun(w io.Writer, tasks []kernel.Task, since bool) error 
 	}
 	width := len(fmt.Sprint(rows[0].last))
 	clocks := map[int]uint64{}
-	for _, r := range rows {
+	clock := func(cpu int) (uint64, error) {
+		if c, ok := clocks[cpu]; ok {
+			return c, nil
+		}
+		c, err := s.Kernel.RunqueueClock(cpu, src)
+		if err != nil {
+			return 0, fmt.Errorf("ps -m: %w", err)
+		}
+		clocks[cpu] = c
+		return c, nil
+	}
+	print := func(r row, daysWidth int) error {
 		if !since {
 			fmt.Fprintf(w, "[%*d] [%s]  %s\n", width, r.last, r.t.StateName(), taskHeader(r.t))
-			continue
+			return nil
 		}
-		clock, ok := clocks[r.t.CPU]
-		if !ok {
-			if clock, err = s.Kernel.RunqueueClock(r.t.CPU, src); err != nil {
-				return fmt.Errorf("ps -m: %w", err)
-			}
-			clocks[r.t.CPU] = clock
+		c, err := clock(r.t.CPU)
+		if err != nil {
+			return err
 		}
 		delta := uint64(0)
-		if clock > r.last {
-			delta = clock - r.last
+		if c > r.last {
+			delta = c - r.last
 		}
-		fmt.Fprintf(w, "[%s] [%s]  %s\n", sinceString(delta), r.t.StateName(), taskHeader(r.t))
+		d := sinceString(delta)
+		pad := max(daysWidth-strings.IndexByte(d, ' '), 0)
+		fmt.Fprintf(w, "[%s%s] [%s]  %s\n", strings.Repeat(" ", pad), d, r.t.StateName(), taskHeader(r.t))
+		return nil
+	}
+	if cpus == "" {
+		for _, r := range rows {
+			if err := print(r, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	list, err := s.cpuList(cpus)
+	if err != nil {
+		return fmt.Errorf("ps -C: %w", err)
+	}
+	for i, cpu := range list {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "CPU: %d\n", cpu)
+		daysWidth := 0
+		if since {
+			c, err := clock(cpu)
+			if err != nil {
+				return err
+			}
+			daysWidth = strings.IndexByte(sinceString(c), ' ')
+		}
+		for _, r := range rows {
+			if r.t.CPU == cpu {
+				if err := print(r, daysWidth); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// cpuList reads a CPU list as crash's -C takes it: "1,3,5-7", or "all"
+// ("a") for every CPU the dump has.
+func (s *Session) cpuList(spec string) ([]int, error) {
+	n := 0
+	for _, c := range s.Kernel.CPUs {
+		n = max(n, c.CPU+1)
+	}
+	if spec == "all" || spec == "a" {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out, nil
+	}
+	var out []int
+	for _, part := range strings.Split(spec, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.Atoi(lo)
+		b, err2 := a, error(nil)
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || a < 0 || b < a || b >= n {
+			return nil, fmt.Errorf("bad CPU list %q (the dump has CPUs 0-%d)", spec, n-1)
+		}
+		for c := a; c <= b; c++ {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // sinceString is crash's translate_nanoseconds: "days hh:mm:ss.mss".
