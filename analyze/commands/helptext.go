@@ -159,7 +159,7 @@ DESCRIPTION
   ps - display process status information
 
 SYNOPSIS
-  ps [-p | -c | -G | -t | -l | -m | -S] [pid | taskp | command] ...
+  ps [-p | -c | -G | -t | -[l|m] [-C cpus] | -S] [pid | taskp | command] ...
 
 DESCRIPTION
   PID PPID CPU TASK ST %MEM VSZ RSS COMM for every task; kernel threads in
@@ -175,6 +175,7 @@ DESCRIPTION
         exist") se.exec_start.
     -m  -l as the time since, "[days hh:mm:ss.mss]", from the task's
         runqueue clock (clock_task for se.exec_start).
+    -C cpus  with -l or -m: a block per CPU ("1,3,5-7", "all" or "a").
     -S  how many tasks are in each state.
   RSS is the kernel's get_mm_rss (file, anon and shmem pages) summed over
   every thread's unsynced counts; crash 8.0.2 leaves shmem out.`,
