@@ -64,6 +64,76 @@ DESCRIPTION
   address: what it is: a kernel symbol, a slab object (its cache and
   slab), a vmalloc area, a task_struct or a task's kernel stack, and the
   struct page of its memory (-P: address is physical).`,
+		"irq": `NAME
+  irq - IRQ data
+
+SYNOPSIS
+  irq [-u | -a | -s | -b] [index ...]
+
+DESCRIPTION
+  Each interrupt descriptor (SPARSE_IRQ's irq_desc_tree radix tree up to
+  6.4, its sparse_irqs maple tree from 6.5, else the irq_desc array) with
+  its irqaction chain: IRQ, IRQ_DESC, IRQACTION and the action's name, or
+  (unused).
+    -u  in-use IRQs only (crash 8.0.2 lists the unused ones too).
+    -a  the CPU affinity of each in-use IRQ.
+    -s  each in-use IRQ's count on every CPU (desc->kstat_irqs).
+    -b  the softirq vector's actions.
+ index  those IRQs only.`,
+		"timer": `NAME
+  timer - timer queue data
+
+SYNOPSIS
+  timer [-C cpu]
+
+DESCRIPTION
+  jiffies, then each CPU's timer wheel (timer_bases[]: BASE_STD, and
+  BASE_DEF or BASE_LOCAL/BASE_GLOBAL/BASE_DEF with NO_HZ) with its
+  pending timer_list entries by expiry: EXPIRES, TTE (jiffies to go, in
+  the kernel's word), the timer_list and its function. hrtimers (crash's
+  -r) are not read.
+    -C cpu  that CPU's bases only.`,
+		"sig": `NAME
+  sig - task signal handling
+
+SYNOPSIS
+  sig [-g] [pid | task] ...
+  sig -l
+  sig -s sigset
+
+DESCRIPTION
+  A task's (the current context's by default) signal_struct and thread
+  count, each signal's k_sigaction (SIGACTION address, HANDLER: SIG_DFL,
+  SIG_IGN or the user address, MASK, FLAGS with their SA_ names),
+  SIGPENDING (TIF_SIGPENDING), BLOCKED, and the private and shared
+  pending sets with their queued signals.
+    -g  the thread group: handlers and shared set once, then every
+        thread's own blocked and pending signals.
+    -l  the signal numbers and names.
+    -s  the names of the signals set in a hexadecimal sigset.`,
+		"ipcs": `NAME
+  ipcs - System V IPC facilities
+
+SYNOPSIS
+  ipcs [-m | -s | -q]
+
+DESCRIPTION
+  init's IPC namespace (init_ipc_ns): shared memory segments (key, id,
+  uid, permissions, bytes, attaches), semaphore arrays (number of
+  semaphores) and message queues (bytes and messages queued), each from
+  its ids[] IDR; "(none allocated)" for an empty kind.
+    -m, -s, -q  one kind only.`,
+		"waitq": `NAME
+  waitq - list tasks queued on a wait queue
+
+SYNOPSIS
+  waitq symbol | struct.member address | address
+
+DESCRIPTION
+  The tasks on a wait_queue_head's list (each wait_queue_entry's
+  private task), one crash task line each, or "wait queue ... is
+  empty". The head is a symbol, a member of a structure at an address
+  (waitq signal_struct.wait_chldexit ADDR), or an address.`,
 		"search": `NAME
   search - search memory
 

@@ -53,6 +53,8 @@ func TestOracleCrash(t *testing.T) {
 		"runq", "mach", "files", "mod", "log -T", "log -t", "kmem -i", "dis -l schedule 4", "bt -l",
 		"mount", `search -c "sysrq triggered crash"`, "ps -G", "bt -t", "swap",
 	}
+	cmdsB := oracleCmdsB(t, s)
+	cmds = append(cmds, cmdsB...)
 	theirs, preamble, err := o.Run(context.Background(), fixed, d.Vmcore, cmds)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, preamble)
@@ -62,6 +64,7 @@ func TestOracleCrash(t *testing.T) {
 		crash[c] = theirs[i]
 	}
 	ours := func(cmd string) string { return run(t, s, cmd) }
+	compareCmdsB(t, s, crash, cmdsB)
 	same := func(cmd string) {
 		if got, want := ours(cmd), crash[cmd]; got != want {
 			t.Errorf("%s:\nours:\n%s\ncrash 8.0.2:\n%s", cmd, got, want)

@@ -289,6 +289,11 @@ func (k *Kernel) MapleTree(root uint64, node bool, l MapleLayout, max int) ([]Tr
 
 func isMapleNode(e uint64) bool { return e&3 == 2 && e > 4096 }
 
+// isMapleChild: a child in an internal node's slot. 6.1 tags it as an
+// internal entry (low bits 10); later kernels (6.12's mt_mk_node) set
+// bit 2 instead, as the arm64 dump's sparse_irqs shows (…60c: a leaf).
+func isMapleChild(e uint64) bool { return isMapleNode(e) || (e&7 == 4 && e > 4096) }
+
 type mapleWalk struct {
 	k    *Kernel
 	l    MapleLayout
@@ -339,7 +344,7 @@ func (w *mapleWalk) node(e, min, max uint64, depth int, pos string) error {
 		switch {
 		case s == 0:
 		case typ != mapleLeaf64:
-			if !isMapleNode(s) {
+			if !isMapleChild(s) {
 				return fmt.Errorf("maple node %#x (at %s) slot %d: %#x is not a node", addr, pos, i, s)
 			}
 			if err := w.node(s, lo, hi, depth+1, here); err != nil {
