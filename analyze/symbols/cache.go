@@ -1,13 +1,17 @@
 package symbols
 
 import (
+	"bufio"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/kdumpkit/kdumpkit/internal/mapfile"
 )
 
 // A table file holds a built Table (sorted symbols and the name table's
@@ -33,47 +37,72 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Save writes t to path, replacing it whole or not at all. Name the file
 // after the vmlinux BUILD-ID: a table is only true of the file it came from.
+// It streams through a small buffer: building the 5 MB file in memory
+// first cost a page fault per page.
 func (t *Table) Save(path string) error {
 	size := 0
 	for _, s := range t.sorted {
 		size += len(s.Name)
 	}
-	b := make([]byte, 0, tableHeader+len(t.sorted)*recordSize+4*len(t.byName.slots)+size)
-	b = append(b, tableMagic...)
-	b = append(b, 0, 0, 0, 0) // the checksum, once the rest is written
-	b = binary.LittleEndian.AppendUint64(b, uint64(len(t.sorted)))
-	b = binary.LittleEndian.AppendUint64(b, uint64(len(t.byName.slots)))
-	b = binary.LittleEndian.AppendUint64(b, uint64(size))
-	off := 0
-	for _, s := range t.sorted {
-		b = binary.LittleEndian.AppendUint64(b, s.Addr)
-		b = binary.LittleEndian.AppendUint64(b, s.Size)
-		b = binary.LittleEndian.AppendUint32(b, uint32(off))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(s.Name)))
-		global := byte(0)
-		if s.Global {
-			global = 1
+	return writeAtomic(path, func(f *os.File) error {
+		crc := crc32.New(castagnoli)
+		w := bufio.NewWriterSize(io.MultiWriter(f, crc), 64<<10)
+		if _, err := f.WriteString(tableMagic + "\x00\x00\x00\x00"); err != nil { // the checksum comes last
+			return err
 		}
-		b = append(b, byte(s.Type), global, s.Class)
-		off += len(s.Name)
-	}
-	for _, k := range t.byName.slots {
-		b = binary.LittleEndian.AppendUint32(b, uint32(k))
-	}
-	for _, s := range t.sorted {
-		b = append(b, s.Name...)
-	}
-	binary.LittleEndian.PutUint32(b[len(tableMagic):], crc32.Checksum(b[len(tableMagic)+4:], castagnoli))
-	return writeAtomic(path, b)
+		var rec [recordSize]byte
+		header := binary.LittleEndian.AppendUint64(nil, uint64(len(t.sorted)))
+		header = binary.LittleEndian.AppendUint64(header, uint64(len(t.byName.slots)))
+		header = binary.LittleEndian.AppendUint64(header, uint64(size))
+		w.Write(header)
+		off := 0
+		for _, s := range t.sorted {
+			binary.LittleEndian.PutUint64(rec[0:], s.Addr)
+			binary.LittleEndian.PutUint64(rec[8:], s.Size)
+			binary.LittleEndian.PutUint32(rec[16:], uint32(off))
+			binary.LittleEndian.PutUint32(rec[20:], uint32(len(s.Name)))
+			rec[24], rec[25], rec[26] = byte(s.Type), 0, s.Class
+			if s.Global {
+				rec[25] = 1
+			}
+			w.Write(rec[:])
+			off += len(s.Name)
+		}
+		for _, k := range t.byName.slots {
+			w.Write(binary.LittleEndian.AppendUint32(rec[:0], uint32(k)))
+		}
+		for _, s := range t.sorted {
+			w.WriteString(s.Name)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		_, err := f.WriteAt(binary.LittleEndian.AppendUint32(nil, crc.Sum32()), int64(len(tableMagic)))
+		return err
+	})
 }
 
 // Load reads a table Save wrote. A damaged or foreign file is an error;
-// the caller builds the table anew.
+// the caller builds the table anew. The file is mapped while it is read,
+// and only the names are copied out of it.
 func Load(path string) (*Table, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	b, unmap, err := mapfile.Map(f, st.Size())
+	if err != nil {
+		if b, err = os.ReadFile(path); err != nil {
+			return nil, err
+		}
+		unmap = func() error { return nil }
+	}
+	defer unmap()
 	t, err := parseTable(b)
 	if err != nil {
 		return nil, fmt.Errorf("symbol table %s: %w", path, err)
@@ -132,8 +161,9 @@ func parseTable(b []byte) (*Table, error) {
 	return t, nil
 }
 
-// writeAtomic replaces path with b, never leaving a half-written file.
-func writeAtomic(path string, b []byte) error {
+// writeAtomic replaces path with what write writes, never leaving a
+// half-written file.
+func writeAtomic(path string, write func(*os.File) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -141,7 +171,7 @@ func writeAtomic(path string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(b)
+	err = write(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/kdumpkit/kdumpkit/internal/mapfile"
 )
 
 // Open loads the DWARF of the ELF file at path without reading
@@ -37,7 +39,7 @@ func Open(path string) (*Types, error) {
 	var mapped []byte
 	unmap := func() error { return nil }
 	if st, err := f.Stat(); err == nil {
-		if m, um, err := mapFile(f, st.Size()); err == nil {
+		if m, um, err := mapfile.Map(f, st.Size()); err == nil {
 			mapped, unmap = m, um
 		}
 	}
