@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -188,27 +189,29 @@ func (k *Kdump) receive(dir string) (*receiver, string, error) {
 }
 
 // prefixed writes each line with a prefix (QEMU's own messages, the
-// receiver's log) into the run's log.
+// receiver's log) into the run's log, whole lines at a time.
 func prefixed(w io.Writer, prefix string) io.Writer {
-	return &linePrefixer{w: w, prefix: prefix, bol: true}
+	return &linePrefixer{w: w, prefix: prefix}
 }
 
 type linePrefixer struct {
 	mu     sync.Mutex
 	w      io.Writer
 	prefix string
-	bol    bool
+	part   []byte // a line not yet ended
 }
 
 func (p *linePrefixer) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, c := range b {
-		if p.bol {
-			io.WriteString(p.w, p.prefix)
+	p.part = append(p.part, b...)
+	for {
+		i := bytes.IndexByte(p.part, '\n')
+		if i < 0 {
+			break
 		}
-		p.w.Write([]byte{c})
-		p.bol = c == '\n'
+		p.w.Write(append([]byte(p.prefix), p.part[:i+1]...))
+		p.part = p.part[i+1:]
 	}
 	return len(b), nil
 }
