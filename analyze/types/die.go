@@ -100,7 +100,7 @@ func (s *scanner) readDIE(off dwarf.Offset) (die, error) {
 	ab := table[code]
 	d.tag, d.children = ab.tag, ab.children
 	for _, a := range ab.attrs {
-		v, b, err := s.attrValue(&c, a.form, u.offSize, u.addrSize, u.version)
+		v, b, err := s.attrValue(&c, uint64(a.form), u.offSize, u.addrSize, u.version)
 		if err != nil {
 			return die{}, fmt.Errorf("DIE at %#x: %w", off, err)
 		}

@@ -424,7 +424,7 @@ func scanUnit(s *scanner, u unitHdr, n *names) error {
 		}
 		var d dieInfo
 		for _, a := range ab.attrs {
-			v, b, err := s.attrValue(&c, a.form, u.offSize, u.addrSize, u.version)
+			v, b, err := s.attrValue(&c, uint64(a.form), u.offSize, u.addrSize, u.version)
 			if err != nil {
 				return fmt.Errorf("DIE at %#x: %w", dieOff, err)
 			}

@@ -23,9 +23,10 @@ type sections struct {
 	abbrev, str []byte
 	bo          binary.ByteOrder
 
-	mu     sync.Mutex // guards the unit list, which grows as units are asked for
-	units  []unitHdr
-	listed int // offset of the first unit not yet in units
+	mu      sync.Mutex // guards the unit list, which grows as units are asked for, and abbrevs
+	units   []unitHdr
+	listed  int                      // offset of the first unit not yet in units
+	abbrevs map[uint64][]abbrevEntry // the tables parsed so far, by offset
 }
 
 // scanner walks .debug_info decoding only the attributes the name index
@@ -51,9 +52,12 @@ type abbrevEntry struct {
 	attrs    []abbrevAttr
 }
 
+// abbrevAttr is 16 bytes: a kernel's abbreviation tables hold millions
+// of them, and the tables the first units name were a tenth of a cold
+// run's time in allocation.
 type abbrevAttr struct {
 	attr     dwarf.Attr
-	form     uint64
+	form     uint32
 	implicit int64 // the value of a DW_FORM_implicit_const attribute
 }
 
@@ -163,15 +167,47 @@ func (c *cursor) cstring() []byte {
 	return s
 }
 
+// abbrevTable returns the abbreviation table at off, parsed once for all
+// the scanners of a section (each unit names its table; the index, the
+// member resolver and the parallel index runs meet the same ones).
 func (s *scanner) abbrevTable(off uint64) ([]abbrevEntry, error) {
 	if t, ok := s.abbrevs[off]; ok {
 		return t, nil
 	}
-	if off >= uint64(len(s.abbrev)) {
+	s.sections.mu.Lock()
+	t, ok := s.sections.abbrevs[off]
+	s.sections.mu.Unlock()
+	if !ok {
+		var err error
+		if t, err = parseAbbrevs(s.abbrev, off); err != nil {
+			return nil, err
+		}
+		s.sections.mu.Lock()
+		if s.sections.abbrevs == nil {
+			s.sections.abbrevs = map[uint64][]abbrevEntry{}
+		}
+		s.sections.abbrevs[off] = t
+		s.sections.mu.Unlock()
+	}
+	s.abbrevs[off] = t
+	return t, nil
+}
+
+// parseAbbrevs reads one abbreviation table, indexed by code (codes are
+// small and dense in practice). The attributes of all its entries share
+// one slice: one allocation a table, not one an entry.
+func parseAbbrevs(abbrev []byte, off uint64) ([]abbrevEntry, error) {
+	if off >= uint64(len(abbrev)) {
 		return nil, fmt.Errorf("abbrev offset %#x past .debug_abbrev", off)
 	}
-	c := cursor{b: s.abbrev, off: int(off)}
-	var t []abbrevEntry // codes are small and dense in practice
+	c := cursor{b: abbrev, off: int(off)}
+	t := make([]abbrevEntry, 0, 256)     // a kernel unit's table has a few hundred entries
+	attrs := make([]abbrevAttr, 0, 1024) // and a few thousand attributes
+	type span struct {
+		code       uint64
+		start, end int
+	}
+	var spans []span
 	for {
 		code := c.uleb()
 		if code == 0 || c.err != nil {
@@ -181,6 +217,7 @@ func (s *scanner) abbrevTable(off uint64) ([]abbrevEntry, error) {
 		if e.tag == 0 {
 			return nil, fmt.Errorf(".debug_abbrev at %#x: abbrev %d has tag 0", off, code)
 		}
+		start := len(attrs)
 		for {
 			a, f := c.uleb(), c.uleb()
 			if c.err != nil || (a == 0 && f == 0) {
@@ -190,7 +227,10 @@ func (s *scanner) abbrevTable(off uint64) ([]abbrevEntry, error) {
 			if f == formImplicitConst {
 				implicit = c.sleb() // the value lives here, not in the DIE
 			}
-			e.attrs = append(e.attrs, abbrevAttr{dwarf.Attr(a), f, implicit})
+			if f > 0xffff {
+				return nil, fmt.Errorf(".debug_abbrev at %#x: form %#x: %w", off, f, errSlowPath)
+			}
+			attrs = append(attrs, abbrevAttr{dwarf.Attr(a), uint32(f), implicit})
 		}
 		if code > 1<<20 {
 			return nil, fmt.Errorf(".debug_abbrev at %#x: abbrev code %d too large", off, code)
@@ -199,11 +239,14 @@ func (s *scanner) abbrevTable(off uint64) ([]abbrevEntry, error) {
 			t = append(t, abbrevEntry{})
 		}
 		t[code] = e
+		spans = append(spans, span{code, start, len(attrs)})
 	}
 	if c.err != nil {
 		return nil, fmt.Errorf(".debug_abbrev at %#x: %w", off, c.err)
 	}
-	s.abbrevs[off] = t
+	for _, sp := range spans { // attrs has stopped moving
+		t[sp.code].attrs = attrs[sp.start:sp.end:sp.end]
+	}
 	return t, nil
 }
 
