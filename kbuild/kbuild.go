@@ -56,7 +56,45 @@ type Artifacts struct {
 
 // ObjDir is the board's object tree in the cache.
 func (b *Build) ObjDir() string {
-	return filepath.Join(b.CacheDir, "kbuild", b.Board.Name+"-"+b.Tree.ID)
+	return filepath.Join(b.CacheDir, "kbuild", b.Board.Arch+"-"+b.kernelKey()+"-"+b.Tree.ID)
+}
+
+// kernelKey names what decides the kernel apart from its source: the
+// defconfig, image, device tree and fragments, by name (a user's fragment
+// by its path). Not the board: boards that build the same kernel (arm64
+// and arm64-uboot) share one object tree. Not the fragments' text: an
+// edited fragment is an incremental rebuild in the same tree, since the
+// stamp holds the text.
+func (b *Build) kernelKey() string {
+	k := b.Board.Kernel
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n", k.Defconfig, k.Image, k.DTB)
+	fs, _ := b.Board.Fragments() // unreadable fragments fail later, in configure
+	for _, f := range fs {
+		fmt.Fprintf(h, "%s\n", f.Path)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// adoptLegacy renames the object tree kdumpkit named by board before
+// (BOARD-TREEID) to obj, so an existing cache stays warm. It holds both
+// locks: a build still running under the old name keeps its tree.
+func (b *Build) adoptLegacy(obj string) {
+	legacy := filepath.Join(b.CacheDir, "kbuild", b.Board.Name+"-"+b.Tree.ID)
+	if _, err := os.Stat(obj); err == nil || legacy == obj {
+		return
+	}
+	if _, err := os.Stat(legacy); err != nil {
+		return
+	}
+	unlock, err := lockDir(legacy)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	if err := os.Rename(legacy, obj); err == nil {
+		fmt.Fprintf(b.Log, "kernel: object tree %s is now %s (named by the kernel it builds, shared by boards that build the same)\n", legacy, obj)
+	}
 }
 
 // Stamp files in the object tree: each holds the hash of every input, so a
@@ -80,6 +118,7 @@ func (b *Build) Configure(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer unlock()
+	b.adoptLegacy(obj)
 	cstamp, err := b.configStamp(frags)
 	if err != nil {
 		return "", err
@@ -120,6 +159,7 @@ func (b *Build) Run(ctx context.Context) (*Artifacts, error) {
 		return nil, err
 	}
 	defer unlock()
+	b.adoptLegacy(obj)
 	stamp := b.stamp(frags)
 	stampPath := filepath.Join(obj, buildStampFile)
 	a := b.artifactsIn(obj)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -318,5 +319,40 @@ func TestStampOfTarballSourcesUnchanged(t *testing.T) {
 	b.Tree.Rev = "git 1"
 	if b.stamp(frags) == s {
 		t.Error("stamp ignores the rev")
+	}
+}
+
+// TestObjDirNamedByKernel: the object tree is named by the kernel it
+// builds, so the arm64 and arm64-uboot boards share one; another fragment
+// list is another tree; a tree named by board (older kdumpkit) is adopted.
+func TestObjDirNamedByKernel(t *testing.T) {
+	cache := t.TempDir()
+	build := func(name string) *Build {
+		b, err := boards.Shipped(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Build{Board: b, Tree: &kernelsrc.Tree{ID: "debian-x"}, CacheDir: cache, Log: io.Discard}
+	}
+	a, u, v := build("arm64"), build("arm64-uboot"), build("vexpress")
+	if a.ObjDir() != u.ObjDir() {
+		t.Errorf("arm64 %s and arm64-uboot %s build one kernel in two trees", a.ObjDir(), u.ObjDir())
+	}
+	if v.ObjDir() == a.ObjDir() {
+		t.Error("vexpress shares arm64's tree")
+	}
+	other := *a.Board
+	other.Kernel.Fragments = other.Kernel.Fragments[:len(other.Kernel.Fragments)-1]
+	if (&Build{Board: &other, Tree: a.Tree, CacheDir: cache}).ObjDir() == a.ObjDir() {
+		t.Error("a different fragment list shares the tree")
+	}
+	legacy := filepath.Join(cache, "kbuild", "vexpress-debian-x")
+	if err := os.MkdirAll(legacy, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(legacy, "vmlinux"), []byte("built"), 0o644)
+	v.adoptLegacy(v.ObjDir())
+	if data, err := os.ReadFile(filepath.Join(v.ObjDir(), "vmlinux")); err != nil || string(data) != "built" {
+		t.Errorf("the board-named tree was not adopted: %v", err)
 	}
 }
