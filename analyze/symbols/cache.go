@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/kdumpkit/kdumpkit/internal/mapfile"
 )
@@ -40,8 +41,16 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // It streams through a small buffer: building the 5 MB file in memory
 // first cost a page fault per page.
 func (t *Table) Save(path string) error {
+	all := t.All()
+	slots := t.byName.slots
+	if t.file != nil {
+		slots = make([]int32, t.file.nslots)
+		for j := range slots {
+			slots[j] = t.file.slot(j)
+		}
+	}
 	size := 0
-	for _, s := range t.sorted {
+	for _, s := range all {
 		size += len(s.Name)
 	}
 	return writeAtomic(path, func(f *os.File) error {
@@ -51,12 +60,12 @@ func (t *Table) Save(path string) error {
 			return err
 		}
 		var rec [recordSize]byte
-		header := binary.LittleEndian.AppendUint64(nil, uint64(len(t.sorted)))
-		header = binary.LittleEndian.AppendUint64(header, uint64(len(t.byName.slots)))
+		header := binary.LittleEndian.AppendUint64(nil, uint64(len(all)))
+		header = binary.LittleEndian.AppendUint64(header, uint64(len(slots)))
 		header = binary.LittleEndian.AppendUint64(header, uint64(size))
 		w.Write(header)
 		off := 0
-		for _, s := range t.sorted {
+		for _, s := range all {
 			binary.LittleEndian.PutUint64(rec[0:], s.Addr)
 			binary.LittleEndian.PutUint64(rec[8:], s.Size)
 			binary.LittleEndian.PutUint32(rec[16:], uint32(off))
@@ -68,10 +77,10 @@ func (t *Table) Save(path string) error {
 			w.Write(rec[:])
 			off += len(s.Name)
 		}
-		for _, k := range t.byName.slots {
+		for _, k := range slots {
 			w.Write(binary.LittleEndian.AppendUint32(rec[:0], uint32(k)))
 		}
-		for _, s := range t.sorted {
+		for _, s := range all {
 			w.WriteString(s.Name)
 		}
 		if err := w.Flush(); err != nil {
@@ -83,8 +92,10 @@ func (t *Table) Save(path string) error {
 }
 
 // Load reads a table Save wrote. A damaged or foreign file is an error;
-// the caller builds the table anew. The file is mapped while it is read,
-// and only the names are copied out of it.
+// the caller builds the table anew. The file stays mapped while the
+// Table is reachable: lookups read it in place and copy out only the
+// symbols they return (copying all 90k at once was most of a warm run's
+// page faults).
 func Load(path string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -102,15 +113,51 @@ func Load(path string) (*Table, error) {
 		}
 		unmap = func() error { return nil }
 	}
-	defer unmap()
-	t, err := parseTable(b)
+	tf, err := parseTable(b)
 	if err != nil {
+		unmap()
 		return nil, fmt.Errorf("symbol table %s: %w", path, err)
 	}
-	return t, nil
+	// Nothing made from the mapping outlives tf: symbols are copied out.
+	runtime.AddCleanup(tf, func(unmap func() error) { unmap() }, unmap)
+	return fileTable(tf), nil
 }
 
-func parseTable(b []byte) (*Table, error) {
+// fileTable is a Table that reads tf in place.
+func fileTable(tf *tableFile) *Table { return &Table{file: tf, byName: nameTable{file: tf}} }
+
+// tableFile is a checked table file's bytes.
+type tableFile struct {
+	recs, slots, names []byte
+	n, nslots          int
+}
+
+func (f *tableFile) rec(i int) []byte { return f.recs[i*recordSize : (i+1)*recordSize] }
+
+func (f *tableFile) addr(i int) uint64 { return binary.LittleEndian.Uint64(f.rec(i)) }
+
+// name is the i-th symbol's name, in the file.
+func (f *tableFile) name(i int) []byte {
+	r := f.rec(i)
+	off := binary.LittleEndian.Uint32(r[16:])
+	return f.names[off : off+binary.LittleEndian.Uint32(r[20:])]
+}
+
+// symbol copies the i-th symbol out of the file.
+func (f *tableFile) symbol(i int) Symbol {
+	r := f.rec(i)
+	return Symbol{
+		Addr: binary.LittleEndian.Uint64(r), Size: binary.LittleEndian.Uint64(r[8:]),
+		Name: string(f.name(i)), Type: elf.SymType(r[24]), Global: r[25] != 0, Class: r[26],
+	}
+}
+
+func (f *tableFile) slot(j int) int32 { return int32(binary.LittleEndian.Uint32(f.slots[4*j:])) }
+
+// parseTable checks a table file whole (checksum, sizes, every name in
+// range, addresses in order, slots in range with one empty) so that the
+// lookups that read it later need no checks.
+func parseTable(b []byte) (*tableFile, error) {
 	if len(b) < tableHeader || string(b[:len(tableMagic)]) != tableMagic {
 		return nil, errors.New("not a symbol table of this version")
 	}
@@ -126,39 +173,33 @@ func parseTable(b []byte) (*Table, error) {
 	if slots <= n || slots&(slots-1) != 0 {
 		return nil, fmt.Errorf("%d name slots for %d symbols", slots, n)
 	}
-	recs := body[24 : 24+n*recordSize]
-	slotBytes := body[24+n*recordSize : 24+n*recordSize+slots*4]
-	names := string(body[24+n*recordSize+slots*4:])
-	t := &Table{sorted: make([]Symbol, n)}
-	for i := range t.sorted {
-		r := recs[i*recordSize:]
-		off, l := uint64(binary.LittleEndian.Uint32(r[16:])), uint64(binary.LittleEndian.Uint32(r[20:]))
-		if off+l > size {
+	f := &tableFile{
+		recs:  body[24 : 24+n*recordSize],
+		slots: body[24+n*recordSize : 24+n*recordSize+slots*4],
+		names: body[24+n*recordSize+slots*4:],
+		n:     int(n), nslots: int(slots),
+	}
+	for i := range f.n {
+		r := f.rec(i)
+		if uint64(binary.LittleEndian.Uint32(r[16:]))+uint64(binary.LittleEndian.Uint32(r[20:])) > size {
 			return nil, fmt.Errorf("symbol %d: name out of range", i)
 		}
-		s := Symbol{
-			Addr: binary.LittleEndian.Uint64(r), Size: binary.LittleEndian.Uint64(r[8:]),
-			Name: names[off : off+l], Type: elf.SymType(r[24]), Global: r[25] != 0, Class: r[26],
-		}
-		if i > 0 && s.Addr < t.sorted[i-1].Addr {
+		if i > 0 && f.addr(i) < f.addr(i-1) {
 			return nil, fmt.Errorf("symbol %d out of order", i)
 		}
-		t.sorted[i] = s
 	}
-	t.byName = nameTable{syms: t.sorted, slots: make([]int32, slots)}
 	empty := false
-	for i := range t.byName.slots {
-		k := int32(binary.LittleEndian.Uint32(slotBytes[4*i:]))
+	for j := range f.nslots {
+		k := f.slot(j)
 		if k < -1 || int64(k) >= int64(n) {
-			return nil, fmt.Errorf("name slot %d out of range", i)
+			return nil, fmt.Errorf("name slot %d out of range", j)
 		}
 		empty = empty || k == -1
-		t.byName.slots[i] = k
 	}
 	if !empty {
 		return nil, errors.New("no empty name slot")
 	}
-	return t, nil
+	return f, nil
 }
 
 // writeAtomic replaces path with what write writes, never leaving a

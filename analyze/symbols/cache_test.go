@@ -41,6 +41,16 @@ func TestTableFileRoundTrip(t *testing.T) {
 			t.Fatalf("Lookup(%q): loaded %+v %v, built %+v %v", s.Name, a, err1, b, err2)
 		}
 	}
+	all := built.All()
+	for i := 0; i < len(all); i += 37 {
+		for _, addr := range []uint64{all[i].Addr, all[i].Addr + 2, all[i].Addr + 5000} {
+			a, offA, errA := loaded.At(addr)
+			b, offB, errB := built.At(addr)
+			if a != b || offA != offB || (errA == nil) != (errB == nil) {
+				t.Fatalf("At(%#x): loaded %+v+%d %v, built %+v+%d %v", addr, a, offA, errA, b, offB, errB)
+			}
+		}
+	}
 	if _, err := loaded.Lookup("no_such_symbol_anywhere"); err == nil {
 		t.Error("a missing name was found")
 	}
@@ -77,10 +87,11 @@ func FuzzParseTable(f *testing.F) {
 		if len(b) >= tableHeader { // past the checksum, to the structure behind it
 			binary.LittleEndian.PutUint32(b[len(tableMagic):], crc32.Checksum(b[len(tableMagic)+4:], castagnoli))
 		}
-		tab, err := parseTable(b)
+		tf, err := parseTable(b)
 		if err != nil {
 			return
 		}
+		tab := fileTable(tf)
 		for _, name := range []string{"panic", "jiffies", "x"} {
 			_, _ = tab.Lookup(name) // must end: a parsed table has an empty slot
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -35,8 +36,14 @@ type Symbol struct {
 // Table answers address→symbol and name→symbol questions. It is built once
 // and read-only afterwards, so it may be shared between goroutines.
 type Table struct {
-	sorted []Symbol // by Addr, then by preference (see rank)
+	sorted []Symbol // by Addr, then by preference (see rank); see all
 	byName nameTable
+	// file is the table file a loaded Table reads in place: At and
+	// Lookup copy out only the symbols they return, and sorted is made
+	// only for the callers that want every symbol.
+	file      *tableFile
+	allOnce   sync.Once
+	allSorted []Symbol
 }
 
 // New builds a Table from symbols in any order. Mapping symbols ($a, $d, $t
@@ -116,9 +123,11 @@ func build(kept []Symbol) *Table {
 // nameTable finds a symbol by name: open addressing over indexes into
 // syms, built in a third of the time of a Go map of 90k strings, and
 // kept in a table file as it is (the hash does not change between runs).
+// A loaded table reads names and slots from its file.
 type nameTable struct {
 	syms  []Symbol
 	slots []int32 // -1: empty
+	file  *tableFile
 }
 
 func newNameTable(syms []Symbol) nameTable {
@@ -145,6 +154,14 @@ func newNameTable(syms []Symbol) nameTable {
 
 // slot is where name is, or the empty slot where it would go.
 func (t nameTable) slot(name string) int {
+	if t.file != nil {
+		mask := t.file.nslots - 1
+		for j := int(hashName(name)) & mask; ; j = (j + 1) & mask {
+			if k := t.file.slot(j); k < 0 || string(t.file.name(int(k))) == name {
+				return j
+			}
+		}
+	}
 	mask := len(t.slots) - 1
 	for j := int(hashName(name)) & mask; ; j = (j + 1) & mask {
 		if k := t.slots[j]; k < 0 || t.syms[k].Name == name {
@@ -164,6 +181,12 @@ func hashName(s string) uint64 {
 }
 
 func (t nameTable) find(name string) (Symbol, bool) {
+	if t.file != nil {
+		if k := t.file.slot(t.slot(name)); k >= 0 {
+			return t.file.symbol(int(k)), true
+		}
+		return Symbol{}, false
+	}
 	if len(t.slots) == 0 {
 		return Symbol{}, false
 	}
@@ -363,7 +386,27 @@ func (s Symbol) Letter() byte {
 }
 
 // Len is the number of symbols kept.
-func (t *Table) Len() int { return len(t.sorted) }
+func (t *Table) Len() int {
+	if t.file != nil {
+		return t.file.n
+	}
+	return len(t.sorted)
+}
+
+// addrAt and symAt read the i-th symbol in address order.
+func (t *Table) addrAt(i int) uint64 {
+	if t.file != nil {
+		return t.file.addr(i)
+	}
+	return t.sorted[i].Addr
+}
+
+func (t *Table) symAt(i int) Symbol {
+	if t.file != nil {
+		return t.file.symbol(i)
+	}
+	return t.sorted[i]
+}
 
 // Lookup returns the symbol name by name.
 func (t *Table) Lookup(name string) (Symbol, error) {
@@ -386,18 +429,19 @@ func (t *Table) Addr(name string) (uint64, error) {
 // last symbol, so that a vmalloc or user address is not named
 // "_end+0x5f3a0000".
 func (t *Table) At(addr uint64) (Symbol, uint64, error) {
-	i := sort.Search(len(t.sorted), func(i int) bool { return t.sorted[i].Addr > addr })
+	n := t.Len()
+	i := sort.Search(n, func(i int) bool { return t.addrAt(i) > addr })
 	if i == 0 {
 		return Symbol{}, 0, fmt.Errorf("%#x: %w", addr, ErrNotFound)
 	}
 	j := i - 1
-	for j > 0 && t.sorted[j-1].Addr == t.sorted[j].Addr {
+	for j > 0 && t.addrAt(j-1) == t.addrAt(j) {
 		j-- // the first of equal addresses is the preferred one
 	}
-	s := t.sorted[j]
+	s := t.symAt(j)
 	off := addr - s.Addr
 	covered := (s.Size > 0 && off < s.Size) || off < maxGap ||
-		(s.Size == 0 && i < len(t.sorted))
+		(s.Size == 0 && i < n)
 	if !covered {
 		return Symbol{}, 0, fmt.Errorf("%#x: %w (past the end of %s)", addr, ErrNotFound, s.Name)
 	}
@@ -423,12 +467,23 @@ func (t *Table) Format(addr uint64) string {
 
 // All returns the kept symbols sorted by address. The slice is shared; do
 // not modify it.
-func (t *Table) All() []Symbol { return t.sorted }
+func (t *Table) All() []Symbol {
+	if t.file == nil {
+		return t.sorted
+	}
+	t.allOnce.Do(func() {
+		t.allSorted = make([]Symbol, t.file.n)
+		for i := range t.allSorted {
+			t.allSorted[i] = t.file.symbol(i)
+		}
+	})
+	return t.allSorted
+}
 
 // Search returns the symbols whose name contains sub, sorted by address.
 func (t *Table) Search(sub string) []Symbol {
 	var out []Symbol
-	for _, s := range t.sorted {
+	for _, s := range t.All() {
 		if strings.Contains(s.Name, sub) {
 			out = append(out, s)
 		}
@@ -441,8 +496,8 @@ func (t *Table) Search(sub string) []Symbol {
 // (VMCOREINFO's KERNELOFFSET). The addresses wrap as the CPU's do, and
 // the copy is sorted anew in case that reorders them.
 func (t *Table) Relocate(offset uint64) *Table {
-	moved := make([]Symbol, len(t.sorted))
-	for i, s := range t.sorted {
+	moved := make([]Symbol, t.Len())
+	for i, s := range t.All() {
 		s.Addr += offset
 		moved[i] = s
 	}
