@@ -258,9 +258,9 @@ func (s *Session) textOnStack(w io.Writer, t kernel.Task) error {
 }
 
 // eframesOnStack is bt -e: the exception frames (struct pt_regs) found
-// anywhere on the task's kernel stack, in crash's shape: "KERNEL-MODE
-// EXCEPTION FRAME AT addr:" or USER-MODE, then the registers as the
-// arch's show_regs prints them.
+// anywhere on the task's kernel stack, in the shape of crash's arm64
+// port: "KERNEL-MODE EXCEPTION FRAME AT: addr" or USER-MODE, then the
+// registers as bt prints them; nothing when there are none.
 func (s *Session) eframesOnStack(w io.Writer, t kernel.Task) error {
 	fmt.Fprintln(w, taskHeader(t))
 	frames, err := s.Kernel.ExceptionFrames(t)
@@ -273,15 +273,12 @@ func (s *Session) eframesOnStack(w io.Writer, t kernel.Task) error {
 		if f.User {
 			mode = "USER"
 		}
-		fmt.Fprintf(w, "\n %s-MODE EXCEPTION FRAME AT %x:\n", mode, f.Addr)
+		fmt.Fprintf(w, "\n%s-MODE EXCEPTION FRAME AT: %x\n", mode, f.Addr)
 		if show != nil {
 			for _, l := range show(f.Regs) {
 				fmt.Fprintln(w, "    "+l)
 			}
 		}
-	}
-	if len(frames) == 0 {
-		fmt.Fprintln(w, "\n (no exception frames on the stack)")
 	}
 	return nil
 }

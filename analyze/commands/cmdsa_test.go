@@ -160,8 +160,9 @@ func TestBtFSlab(t *testing.T) {
 
 // TestBtERawStack: bt -e finds the user-mode frame that the syscall
 // entry left at the top of the panic task's stack, with the registers bt
-// prints for ret_fast_syscall's frame; bt -r prints the whole stack, one
-// line per 16 bytes from task->stack, and the stack words bt -f shows.
+// prints for ret_fast_syscall's frame, and the crash registers of frame
+// #0; bt -r prints the whole stack, one line per 16 bytes from
+// task->stack, and the stack words bt -f shows.
 func TestBtERawStack(t *testing.T) {
 	s, _ := openReference(t)
 	e := run(t, s, "bt -e")
@@ -171,8 +172,16 @@ func TestBtERawStack(t *testing.T) {
 		t.Fatalf("bt has no syscall frame:\n%s", bt)
 	}
 	userRegs = userRegs[strings.Index(userRegs, "\n")+1:]
-	if !strings.Contains(e, " USER-MODE EXCEPTION FRAME AT ") || !strings.Contains(e, userRegs) {
+	if !strings.Contains(e, "\nUSER-MODE EXCEPTION FRAME AT: ") || !strings.Contains(e, userRegs) {
 		t.Errorf("bt -e:\n%s\nlacks the user frame of bt:\n%s", e, userRegs)
+	}
+	// crash_setup_regs' copy of the registers at the panic is a
+	// pt_regs on the stack too: the crash registers bt prints for
+	// frame #0, from the CPU note.
+	_, crashRegs, _ := strings.Cut(bt, "\n #0 ")
+	crashRegs = crashRegs[strings.Index(crashRegs, "\n")+1 : strings.Index(crashRegs, "\n #1 ")+1]
+	if !strings.Contains(e, "\nKERNEL-MODE EXCEPTION FRAME AT: ") || !strings.Contains(e, crashRegs) {
+		t.Errorf("bt -e:\n%s\nlacks the crash registers of bt:\n%s", e, crashRegs)
 	}
 	p, _ := s.Kernel.PanicTask()
 	raw := run(t, s, "bt -r")
@@ -367,7 +376,7 @@ func TestBtEArm64(t *testing.T) {
 		}
 		e := run(t, s, "bt -e "+pid)
 		for _, m := range entry.FindAllStringSubmatch(run(t, s, "bt "+pid), -1) {
-			if !strings.Contains(e, "\n KERNEL-MODE EXCEPTION FRAME AT "+m[1]+":\n"+m[2]) {
+			if !strings.Contains(e, "\nKERNEL-MODE EXCEPTION FRAME AT: "+m[1]+"\n"+m[2]) {
 				t.Errorf("PID %d: bt's exception frame at %s is not bt -e's:\n%s\nbt -e:\n%s", tk.PID, m[1], m[2], e)
 			}
 			kernelFrames++
