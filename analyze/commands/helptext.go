@@ -277,9 +277,11 @@ DESCRIPTION
     -t  no unwinding: every kernel text address on the stack, from the
         first frame's sp up, "[where] symbol at value".
     -e  no unwinding: every exception frame (struct pt_regs) on the whole
-        stack, "KERNEL-MODE" or "USER-MODE EXCEPTION FRAME AT addr:" and
-        its registers; a frame must have a mode, pc and sp the entry code
-        would have saved (ARM: SVC with orig_r0 -1, or USR at the top).
+        stack, "KERNEL-MODE" or "USER-MODE EXCEPTION FRAME AT: addr" and
+        its registers, as crash's arm64 port finds them: a kernel frame
+        in SVC mode (arm64: EL1h/EL2h) with pc and lr in kernel text and
+        sp on the stack (crash_setup_regs' copy of the panic registers
+        is one), a user frame at the top of the stack.
     -r  no unwinding: the whole stack, from its lowest address, as
         rd -s prints it.`,
 		"set": `NAME
