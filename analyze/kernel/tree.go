@@ -289,9 +289,11 @@ func (k *Kernel) MapleTree(root uint64, node bool, l MapleLayout, max int) ([]Tr
 
 func isMapleNode(e uint64) bool { return e&3 == 2 && e > 4096 }
 
-// isMapleChild: a child in an internal node's slot. 6.1 tags it as an
-// internal entry (low bits 10); later kernels (6.12's mt_mk_node) set
-// bit 2 instead, as the arm64 dump's sparse_irqs shows (…60c: a leaf).
+// isMapleChild: a child in an internal node's slot. lib/maple_tree.c's
+// mt_mk_node (6.1 on) encodes it as node | type<<3 | MAPLE_ENODE_NULL
+// (bit 2), as the arm64 dump's sparse_irqs shows (…60c: a leaf); only
+// the root pointer carries MAPLE_ROOT_NODE (bit 1, an internal entry),
+// which is accepted here too.
 func isMapleChild(e uint64) bool { return isMapleNode(e) || (e&7 == 4 && e > 4096) }
 
 type mapleWalk struct {

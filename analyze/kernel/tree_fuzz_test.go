@@ -153,8 +153,10 @@ var testMaple = MapleLayout{Root: 8,
 // holding node metadata that is not data.
 func mapleFixture() treeMem {
 	m := make(treeMem, 1024)
-	enc := func(addr uint64, typ uint64) uint64 { return addr | typ<<mapleTypeShift | 2 }
-	m.put(memBase+8, enc(memBase+256, mapleRange64))
+	// The root pointer is node|type<<3|2 (MAPLE_ROOT_NODE), a child in
+	// a slot node|type<<3|4 (mt_mk_node's MAPLE_ENODE_NULL).
+	enc := func(addr uint64, typ uint64) uint64 { return addr | typ<<mapleTypeShift | 4 }
+	m.put(memBase+8, enc(memBase+256, mapleRange64)&^4|2)
 	m.put(memBase+256+8, 99)
 	m.put(memBase+256+16, ^uint64(0)) // the node's max ends its data
 	m.put(memBase+256+32, enc(memBase+512, mapleLeaf64))
@@ -181,7 +183,7 @@ func TestMapleFixture(t *testing.T) {
 		t.Errorf("got %s (%v), want %s", strings.Join(got, " "), err, want)
 	}
 	m := mapleFixture()
-	m.put(memBase+256+40, uint64(memBase+256)|mapleRange64<<mapleTypeShift|2) // the root's slot 1 is the root
+	m.put(memBase+256+40, uint64(memBase+256)|mapleRange64<<mapleTypeShift|4) // the root's slot 1 is the root
 	k = New(byteMem(m), nil, nil, binary.LittleEndian, 8, nil)
 	if _, err := k.MapleTree(memBase, false, testMaple, 100); !errors.Is(err, ErrLoop) {
 		t.Errorf("root linking to itself: %v", err)
