@@ -58,11 +58,12 @@ var goldenCommands = map[string][]string{
 	"ptob":    {"ptob 60001"},
 	"foreach": {"foreach bt", "foreach kernel ps"},
 	"set":     {"set", "set 1"},
-	"irq":     {"irq"},
-	"timer":   {"timer"},
+	"irq":     {"irq", "irq -u", "irq -b"},
+	"timer":   {"timer", "timer -C 0"},
 	"dev":     {"dev"},
-	"sig":     {"sig 1"},
+	"sig":     {"sig 1", "sig -l"},
 	"ipcs":    {"ipcs"},
+	"waitq":   {"waitq log_wait"},
 }
 
 // TestGolden compares every command's output on the cached vexpress test
