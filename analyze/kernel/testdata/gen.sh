@@ -1,5 +1,6 @@
 #!/bin/sh
-# Regenerates tasks.so (DWARF 4, no relocations left in .debug_info).
+# Regenerates tasks.so and modules.so (DWARF 4, no relocations left in .debug_info).
 set -e
 cd "$(dirname "$0")"
 gcc -g -gdwarf-4 -O0 -fno-eliminate-unused-debug-types -shared -nostdlib -fPIC tasks.c -o tasks.so
+gcc -g -gdwarf-4 -O0 -fno-eliminate-unused-debug-types -shared -nostdlib -fPIC modules.c -o modules.so
