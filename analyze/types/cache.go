@@ -120,40 +120,64 @@ func (t *Types) loadIndexCache() {
 }
 
 // saveIndexCache writes the index when this run indexed units the cache
-// file did not have. A cache that cannot be written only costs time.
+// file does not have. A cache that cannot be written only costs time.
+// ix.mu is held.
 func (t *Types) saveIndexCache() {
+	if snap := t.snapshotIndex(); snap != nil && snap.write() == nil {
+		t.idx.cachedEnd = max(t.idx.cachedEnd, snap.end) // what the file now holds
+	}
+}
+
+// indexSnapshot is the index as a cache file will hold it, taken under
+// ix.mu and written without it (sorting and writing 30k names is a few
+// milliseconds that questions need not wait for).
+type indexSnapshot struct {
+	path         string
+	infoLen, end int
+	recs         []indexRec
+}
+
+type indexRec struct {
+	kind Kind
+	name string
+	e    entry
+}
+
+// snapshotIndex collects the index for saving, nil when the cache file
+// has it all already. ix.mu is held.
+func (t *Types) snapshotIndex() *indexSnapshot {
 	ix := &t.idx
 	if ix.cachePath == "" || ix.scan == nil || ix.err != nil || ix.scannedEnd <= ix.cachedEnd {
-		return
+		return nil
 	}
-	type rec struct {
-		kind Kind
-		name string
-		e    entry
-	}
-	var recs []rec
+	snap := &indexSnapshot{path: ix.cachePath, infoLen: ix.scan.infoLen, end: ix.scannedEnd}
 	for i := range ix.cached.n {
 		k, e, name := ix.cached.at(i)
 		s, ok := ix.scanned[k][string(name)]
 		e, _ = better(e, s, true, ok)
-		recs = append(recs, rec{k, string(name), e})
+		snap.recs = append(snap.recs, indexRec{k, string(name), e})
 	}
 	for k, m := range ix.scanned {
 		for name, e := range m {
 			if _, ok := ix.cached.find(Kind(k), name); !ok {
-				recs = append(recs, rec{Kind(k), name, e})
+				snap.recs = append(snap.recs, indexRec{Kind(k), name, e})
 			}
 		}
 	}
-	slices.SortFunc(recs, func(a, b rec) int {
+	return snap
+}
+
+// write sorts the snapshot and replaces the cache file with it.
+func (snap *indexSnapshot) write() error {
+	slices.SortFunc(snap.recs, func(a, b indexRec) int {
 		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.name, b.name))
 	})
 	var out, entries []byte
 	out = append(out, cacheMagic...)
-	out = binary.LittleEndian.AppendUint64(out, uint64(ix.scan.infoLen))
-	out = binary.LittleEndian.AppendUint64(out, uint64(ix.scannedEnd))
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(recs)))
-	for _, r := range recs {
+	out = binary.LittleEndian.AppendUint64(out, uint64(snap.infoLen))
+	out = binary.LittleEndian.AppendUint64(out, uint64(snap.end))
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(snap.recs)))
+	for _, r := range snap.recs {
 		out = binary.LittleEndian.AppendUint32(out, uint32(len(entries)))
 		defined := byte(0)
 		if r.e.defined {
@@ -163,11 +187,7 @@ func (t *Types) saveIndexCache() {
 		entries = binary.LittleEndian.AppendUint64(entries, uint64(r.e.off))
 		entries = append(append(entries, r.name...), 0)
 	}
-	out = append(out, entries...)
-	if writeAtomic(ix.cachePath, out) == nil {
-		// This run's index is what the file now holds.
-		ix.cachedEnd = ix.scannedEnd
-	}
+	return writeAtomic(snap.path, append(out, entries...))
 }
 
 // writeAtomic replaces path with b, never leaving a half-written file.

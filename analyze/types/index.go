@@ -91,8 +91,9 @@ type nameIndex struct {
 	scannedEnd int
 	nextUnit   int // index in the unit list of the unit at scannedEnd
 	complete   bool
-	closed     bool     // Close ran: Prefetch stops
-	scan       *scanner // the index's own: the member resolver uses Types.scan
+	closed     bool           // Close ran: Prefetch stops
+	writing    sync.WaitGroup // Prefetch saving the cache, outside mu
+	scan       *scanner       // the index's own: the member resolver uses Types.scan
 	err        error
 }
 
@@ -142,10 +143,23 @@ func (t *Types) Prefetch(fraction int) {
 		ix.mu.Lock()
 		t.startIndex()
 		if ix.closed || ix.err != nil || ix.complete || ix.scannedEnd >= limit {
+			var snap *indexSnapshot
 			if !ix.closed {
-				t.saveIndexCache()
+				snap = t.snapshotIndex()
+			}
+			if snap != nil {
+				ix.writing.Add(1) // Close waits for it
 			}
 			ix.mu.Unlock()
+			if snap != nil {
+				ok := snap.write() == nil
+				ix.mu.Lock()
+				if ok {
+					ix.cachedEnd = max(ix.cachedEnd, snap.end)
+				}
+				ix.mu.Unlock()
+				ix.writing.Done()
+			}
 			return
 		}
 		t.indexNextUnit()

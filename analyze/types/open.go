@@ -84,6 +84,9 @@ func (t *Types) Close() error {
 	}
 	t.idx.mu.Lock()
 	t.idx.closed = true
+	t.idx.mu.Unlock()
+	t.idx.writing.Wait()
+	t.idx.mu.Lock()
 	t.saveIndexCache()
 	t.idx.mu.Unlock()
 	if t.release == nil {
