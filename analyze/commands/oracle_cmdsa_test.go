@@ -107,13 +107,14 @@ func TestOracleCrashStacksTreesPS(t *testing.T) {
 // says, and returns how many were compared.
 func compareStackWords(t *testing.T, s *Session, cmd, ours, theirs string) int {
 	t.Helper()
-	line := regexp.MustCompile(`(?m)^ *([0-9a-f]{8}): +(.*?) *$`)
+	size := s.Kernel.PtrSize
+	line := regexp.MustCompile(fmt.Sprintf(`(?m)^ *([0-9a-f]{%d}): +(.*?) *$`, 2*size))
 	words := func(out string) map[uint64]string {
 		m := map[uint64]string{}
 		for _, l := range line.FindAllStringSubmatch(out, -1) {
 			a, _ := strconv.ParseUint(l[1], 16, 64)
 			for i, w := range strings.Fields(l[2]) {
-				m[a+uint64(4*i)] = w
+				m[a+uint64(size*i)] = w
 			}
 		}
 		return m
@@ -126,7 +127,7 @@ func compareStackWords(t *testing.T, s *Session, cmd, ours, theirs string) int {
 			t.Errorf("%s at %x: crash's %q is no value", cmd, a, w)
 			continue
 		}
-		mem, err := s.Kernel.ReadUint(a, 4)
+		mem, err := s.Kernel.ReadUint(a, size)
 		if err != nil || mem != v {
 			t.Errorf("%s at %x: crash's %q is %x, memory %x (%v)", cmd, a, w, v, mem, err)
 		}
@@ -138,7 +139,7 @@ func compareStackWords(t *testing.T, s *Session, cmd, ours, theirs string) int {
 		switch name := s.symbolAt(v); {
 		case name != "" && got != name:
 			t.Errorf("%s at %x: ours %q, the symbol %q (crash %q)", cmd, a, got, name, w)
-		case name == "" && got != fmt.Sprintf("%08x", v) && !strings.HasPrefix(got, "["):
+		case name == "" && got != fmt.Sprintf("%0*x", 2*size, v) && !strings.HasPrefix(got, "["):
 			t.Errorf("%s at %x: ours %q for %x (crash %q)", cmd, a, got, v, w)
 		}
 	}
@@ -147,7 +148,7 @@ func compareStackWords(t *testing.T, s *Session, cmd, ours, theirs string) int {
 
 // crashWordValue reads a word crash printed: hex, or symbol[+offset].
 func crashWordValue(s *Session, w string) (uint64, bool) {
-	if v, err := strconv.ParseUint(w, 16, 64); err == nil && len(w) == 8 {
+	if v, err := strconv.ParseUint(w, 16, 64); err == nil && len(w) == 2*s.Kernel.PtrSize {
 		return v, true
 	}
 	name, off, _ := strings.Cut(w, "+")
@@ -164,23 +165,38 @@ func crashWordValue(s *Session, w string) (uint64, bool) {
 	return a + o, true
 }
 
-// TestOracleCrashArm64BtE compares bt -e with crash 8.0.2's arm64 build
-// (under qemu-aarch64-static) on the arm64 dump: for every task crash
-// lists (crash 8.0.2 finds only the active tasks of this 6.12 kernel, "not
-// found in PID hash"), the same exception frames at the same addresses,
-// and for each kernel-mode frame the same register lines. crash prints
-// a user-mode frame's PSTATE on a line of its own with ORIG_X0 and
-// SYSCALLNO; those are compared by address only. Ours are stricter than
-// crash's (EL1h/EL2h only, SPSR's RES0 bits clear): on the tasks crash
-// cannot see they leave out stale words crash's test would take.
+// TestOracleCrashArm64BtE compares bt -e, bt -F/-FF (word by word, as
+// TestOracleCrashStacksTreesPS does), tree -t xarray and sym -q with
+// crash 8.0.2's arm64 build (under qemu-aarch64-static) on the arm64
+// dump; crash names no slab object there (6.12 has no PG_slab), ours do.
+// bt -e: for every task crash lists (it finds only the active tasks of
+// this 6.12 kernel, "not found in PID hash"), the same exception frames
+// at the same addresses, and for each kernel-mode frame the same
+// register lines. crash prints a user-mode frame's PSTATE on a line of
+// its own with ORIG_X0 and SYSCALLNO; those are compared by address
+// only. Ours are stricter than crash's (EL1h/EL2h only, SPSR's RES0 bits
+// clear): on the tasks crash cannot see they leave out stale words
+// crash's test would take.
 func TestOracleCrashArm64BtE(t *testing.T) {
 	d := testdump.RequireBoard(t, "arm64")
 	o := crashoracle.Require(t, "arm64")
 	s := openDump(t, d.Vmlinux, d.Vmcore)
-	theirs, preamble, err := o.Run(context.Background(), d.Vmlinux, d.Vmcore, []string{"foreach bt -e", "bt -e"})
+	more := []string{"bt -F", "bt -FF", "tree -t xarray -p -r pid_namespace.idr init_pid_ns", "sym -q sysrq_handle"}
+	theirs, preamble, err := o.Run(context.Background(), d.Vmlinux, d.Vmcore, append([]string{"foreach bt -e", "bt -e"}, more...))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, preamble)
 	}
+	for i, c := range more {
+		switch crash := theirs[2+i]; {
+		case strings.HasPrefix(c, "bt"):
+			if n := compareStackWords(t, s, c, run(t, s, c), crash); n < 20 {
+				t.Errorf("%s: only %d words compared", c, n)
+			}
+		case run(t, s, c) != crash:
+			t.Errorf("%s: %s", c, firstDiff(run(t, s, c), crash))
+		}
+	}
+	theirs = theirs[:2]
 	header := regexp.MustCompile(`(?m)^PID: .* TASK: ([0-9a-f]+) `)
 	frame := regexp.MustCompile(`(?m)^(KERNEL|USER)-MODE EXCEPTION FRAME AT: [0-9a-f]+\n`)
 	tasks := 0
