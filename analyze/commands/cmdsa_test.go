@@ -50,6 +50,19 @@ func TestTreeAgainstLists(t *testing.T) {
 	if fmt.Sprint(sorted) != fmt.Sprint(inOrder) || pre[0] == linear[0] {
 		t.Errorf("node-first order is not a permutation of the in-order walk starting at the root (first %x, in order %x)", pre[0], linear[0])
 	}
+	// -x prints -s's integers in hex: the same values.
+	dec := regexp.MustCompile(`va_start = (\d+),`).FindAllStringSubmatch(run(t, s, "tree -l -t rb -o vmap_area.rb_node vmap_area_root -s vmap_area.va_start"), -1)
+	hex := regexp.MustCompile(`va_start = 0x([0-9a-f]+),`).FindAllStringSubmatch(run(t, s, "tree -l -x -t rb -o vmap_area.rb_node vmap_area_root -s vmap_area.va_start"), -1)
+	if len(dec) != len(linear) || len(hex) != len(linear) {
+		t.Errorf("tree -s: %d decimal and %d hex va_start for %d nodes", len(dec), len(hex), len(linear))
+	}
+	for i := 0; i < len(dec) && i < len(hex); i++ {
+		d, _ := strconv.ParseUint(dec[i][1], 10, 64)
+		h, _ := strconv.ParseUint(hex[i][1], 16, 64)
+		if d != h || i > 0 && d <= prevStart(dec[i-1][1]) {
+			t.Errorf("node %d: va_start %s, -x %s (in order after %s)", i, dec[i][1], hex[i][1], dec[max(i-1, 0)][1])
+		}
+	}
 	if pos := run(t, s, "tree -p -t rbtree -o vmap_area.rb_node vmap_area_root"); !strings.Contains(pos, "  position: root\n") || !strings.Contains(pos, "  position: root/l/r") {
 		t.Errorf("tree -p: no root/l/r positions:\n%.300s", pos)
 	}
@@ -403,4 +416,9 @@ func TestBtFFArm64(t *testing.T) {
 	if ff := run(t, s, "bt -FF"); !strings.Contains(ff, fmt.Sprintf(" [%x:task_struct]", p.Task.Addr)) {
 		t.Errorf("bt -FF does not name the panic task %x:\n%s", p.Task.Addr, ff)
 	}
+}
+
+func prevStart(s string) uint64 {
+	v, _ := strconv.ParseUint(s, 10, 64)
+	return v
 }

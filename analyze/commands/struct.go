@@ -152,7 +152,13 @@ func parseStructArgs(args []string) (structArgs, error) {
 // structAt prints the object of type t at addr whole, as "struct name
 // {...}", or the members asked for, "  name = value," each.
 func (s *Session) structAt(w io.Writer, t dwarf.Type, members []string, addr uint64) error {
-	opts := types.Options{Symbol: s.symbolAt}
+	return s.structAtRadix(w, t, members, addr, 0)
+}
+
+// structAtRadix is structAt with integers in radix 16 or 10 (tree's and
+// crash's -x and -d), 0 for print's default.
+func (s *Session) structAtRadix(w io.Writer, t dwarf.Type, members []string, addr uint64, radix int) error {
+	opts := types.Options{Symbol: s.symbolAt, Radix: radix}
 	if len(members) == 0 {
 		buf, err := s.readObject(t, addr)
 		if err != nil {
@@ -172,7 +178,12 @@ func (s *Session) structAt(w io.Writer, t dwarf.Type, members []string, addr uin
 			if err != nil {
 				return fmt.Errorf("%s at %#x: %w", m, addr+uint64(mem.Offset), err)
 			}
-			fmt.Fprintf(w, "  %s = %d,\n", name, v>>uint(mem.BitOffset)&(1<<uint(mem.BitSize)-1))
+			v = v >> uint(mem.BitOffset) & (1<<uint(mem.BitSize) - 1)
+			if radix == 16 {
+				fmt.Fprintf(w, "  %s = %#x,\n", name, v)
+				continue
+			}
+			fmt.Fprintf(w, "  %s = %d,\n", name, v)
 			continue
 		}
 		buf, err := s.readObject(mem.Type, addr+uint64(mem.Offset))

@@ -18,11 +18,13 @@ import (
 // subtrees, or in order with -l; an XArray (a radix tree is one since
 // 4.20) and a maple tree print each entry in index order. -p adds each
 // one's position ("root/l/r"; index and slot path), -s the struct at
-// each. The walks are kernel.RBTree, XArray and MapleTree.
+// each (-x, -d: its integers in hex or decimal). The walks are
+// kernel.RBTree, XArray and MapleTree.
 func (s *Session) tree(w io.Writer, args []string) error {
-	usage := fmt.Errorf("tree [-t rbtree|radix|xarray|maple] [-r offset] [-o offset] [-s struct[.member,...]] [-l] [-p] [-N] start: %w", ErrUsage)
+	usage := fmt.Errorf("tree [-t rbtree|radix|xarray|maple] [-r offset] [-o offset] [-s struct[.member,...]] [-x|-d] [-l] [-p] [-N] start: %w", ErrUsage)
 	kind, rootArg, nodeArg, structArg, start := "rbtree", "", "", "", ""
 	var linear, position, isNode bool
+	radix := 0
 	for i := 1; i < len(args); i++ {
 		a := args[i]
 		needs := func() (string, bool) {
@@ -53,6 +55,10 @@ func (s *Session) tree(w io.Writer, args []string) error {
 			position = true
 		case "-N":
 			isNode = true
+		case "-x":
+			radix = 16
+		case "-d":
+			radix = 10
 		default:
 			if strings.HasPrefix(a, "-") {
 				return fmt.Errorf("tree: option %s not supported: %w", a, ErrUsage)
@@ -113,7 +119,7 @@ func (s *Session) tree(w io.Writer, args []string) error {
 			}
 		}
 		if st != nil {
-			if err := s.structAt(w, st, members, at); err != nil {
+			if err := s.structAtRadix(w, st, members, at, radix); err != nil {
 				return fmt.Errorf("tree: %w", err)
 			}
 		}
