@@ -350,7 +350,7 @@ DESCRIPTION
 
 SYNOPSIS
   tree [-t rbtree|radix|xarray|maple] [-r offset] [-o offset]
-       [-s|-S struct[.member[,member]]] [-l] [-p] [-N] start
+       [-s|-S struct[.member[,member]]] [-x|-d] [-l] [-p] [-N] start
 
 DESCRIPTION
   start is an address or symbol: the tree's root (struct rb_root, xarray
@@ -366,6 +366,7 @@ DESCRIPTION
     -p  each entry's position: "root/l/r" for an rbtree, its index and
         slot path for an XArray, its index range for a maple tree.
     -s  the struct at each entry, or the members named (-S is the same).
+    -x  -s's integers in hex; -d in decimal.
   An XArray or maple tree prints each non-NULL entry in index order,
   internal entries (siblings, retries, a node's metadata) left out. A
   node met twice, a corrupt shift or over 1048576 entries end the walk
