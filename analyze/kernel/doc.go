@@ -7,5 +7,7 @@
 // its arch and VMCOREINFO (Vmcore), the vmlinux's symbols — moved by
 // KERNELOFFSET under KASLR —, types and unwinder (Image), checked against
 // each other (match.go), and the helpers over both (Kernel), among them
-// the facts crash's sys prints (sys.go).
+// the facts crash's sys prints (sys.go), the walks of red-black trees,
+// XArrays and maple trees (tree.go), what slab object an address is in
+// (slabobject.go) and the exception frames on a stack (eframes.go).
 package kernel
