@@ -132,11 +132,8 @@ func (s *Session) psTiming(w io.Writer, opt string, sel []string, cpus string) e
 	if len(sel) > 0 {
 		var picked []kernel.Task
 		for _, t := range tasks {
-			for _, a := range sel {
-				if a == strconv.Itoa(t.PID) || a == t.Comm || strings.TrimPrefix(a, "0x") == fmt.Sprintf("%x", t.Addr) {
-					picked = append(picked, t)
-					break
-				}
+			if selects(sel, t.PID, t.Comm, t.Addr) {
+				picked = append(picked, t)
 			}
 		}
 		if len(picked) == 0 {
@@ -174,14 +171,22 @@ func leadersOnly(rows []PSEntry, s *Session) []PSEntry {
 func filterRows(rows []PSEntry, sel []string) []PSEntry {
 	var out []PSEntry
 	for _, r := range rows {
-		for _, s := range sel {
-			if s == strconv.Itoa(r.PID) || s == r.Comm || strings.TrimPrefix(s, "0x") == fmt.Sprintf("%x", r.Task) {
-				out = append(out, r)
-				break
-			}
+		if selects(sel, r.PID, r.Comm, uint64(r.Task)) {
+			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// selects reports whether one of ps's arguments names a task: its PID,
+// its command or its task_struct address.
+func selects(sel []string, pid int, comm string, task uint64) bool {
+	for _, a := range sel {
+		if a == strconv.Itoa(pid) || a == comm || strings.TrimPrefix(a, "0x") == fmt.Sprintf("%x", task) {
+			return true
+		}
+	}
+	return false
 }
 
 // psTree prints -p (ancestry from PID 0 down to each task) or -c (each
