@@ -9,5 +9,6 @@
 // each other (match.go), and the helpers over both (Kernel), among them
 // the facts crash's sys prints (sys.go), the walks of red-black trees,
 // XArrays and maple trees (tree.go), what slab object an address is in
-// (slabobject.go) and the exception frames on a stack (eframes.go).
+// (slabobject.go), the exception frames on a stack (eframes.go) and the
+// registered character and block device majors (dev.go).
 package kernel
