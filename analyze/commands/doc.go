@@ -1,7 +1,7 @@
 // Package commands implements crash-style commands (sys, log, ps, bt, set,
 // struct, union, whatis, sym, rd, p, px, pd, eval, ascii, vtop, ptov, btop,
 // ptob, dis, list, tree, kmem, task, files, runq, mod, net, mach, foreach, irq,
-// timer, sig, ipcs, waitq, help, q) on top of the analyzer's helpers, in the output shapes of the crash utility's white
+// timer, sig, ipcs, waitq, dev, help, q) on top of the analyzer's helpers, in the output shapes of the crash utility's white
 // paper, plus the interactive prompt with its "|" pipes and ">"/">>"
 // redirects.
 //

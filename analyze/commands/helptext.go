@@ -111,6 +111,23 @@ DESCRIPTION
         thread's own blocked and pending signals.
     -l  the signal numbers and names.
     -s  the names of the signals set in a hexadecimal sigset.`,
+		"dev": `NAME
+  dev - device data
+
+SYNOPSIS
+  dev [-p | -d | -D]
+
+DESCRIPTION
+  The character devices, each char_device_struct on the chrdevs[] hash:
+  CHRDEV (major), NAME, CDEV (the struct cdev: char_device_struct.cdev,
+  else the one cdev_add put in cdev_map for the range's first minor) and
+  its file_operations, "(none)" without one; then the block devices,
+  each blk_major_name on major_names[]: BLKDEV, NAME, GENDISK (the first
+  gendisk of that major among blockdev_superblock's inodes) and its
+  block_device_operations.
+    -p  PCI devices: crash 8.0.2 lists them from pci_root_buses; on a
+        kernel without PCI one error line says so.
+    -d, -D  disk I/O statistics: not supported (one error line).`,
 		"ipcs": `NAME
   ipcs - System V IPC facilities
 
