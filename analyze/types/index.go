@@ -120,8 +120,10 @@ func (t *Types) Preload() error {
 	t.idx.mu.Lock()
 	defer t.idx.mu.Unlock()
 	t.startIndex()
-	if t.idx.err == nil && t.scan != nil {
-		_, t.idx.err = t.scan.unitsThrough(0)
+	if t.idx.err == nil && t.scan != nil && !t.idx.complete {
+		if _, err := t.scan.unitsThrough(0); err != nil {
+			t.fastFailed(err) // debug/dwarf may read what the scanner does not
+		}
 	}
 	return t.idx.err
 }
