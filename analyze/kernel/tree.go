@@ -110,7 +110,7 @@ func (k *Kernel) XArrayLayout() (XArrayLayout, error) {
 		return l, fmt.Errorf("xarray facility: %w", err)
 	}
 	l.Slots, l.NSlots = f.Offset, int(f.Size)/k.PtrSize
-	if l.NSlots <= 0 || l.NSlots&(l.NSlots-1) != 0 {
+	if l.NSlots < 2 || l.NSlots&(l.NSlots-1) != 0 {
 		return l, fmt.Errorf("xa_node.slots has %d entries, not a power of two", l.NSlots)
 	}
 	return l, nil
@@ -129,6 +129,9 @@ func xaIsInternal(e uint64) bool { return e&3 == 2 }
 // out of order or more than max entries end the walk with an error that
 // names the node.
 func (k *Kernel) XArray(root uint64, node bool, l XArrayLayout, max int) ([]TreeEntry, error) {
+	if l.NSlots < 2 || l.NSlots&(l.NSlots-1) != 0 {
+		return nil, fmt.Errorf("xarray %#x: an xa_node of %d slots is not an XArray layout", root, l.NSlots)
+	}
 	head := root | 2
 	if !node {
 		var err error
@@ -172,8 +175,8 @@ func (w *xaWalk) node(addr, shift, base uint64, pos string) error {
 	w.seen[addr] = true
 	if s, err := w.k.ReadUint(addr+uint64(w.l.Shift), 1); err != nil {
 		return fmt.Errorf("xarray node %#x: reading shift: %w", addr, err)
-	} else if s != shift || shift >= 64 {
-		return fmt.Errorf("xarray node %#x (at %s): shift %d, its parent's says %d", addr, pos, s, shift)
+	} else if s != shift || shift%w.chunk != 0 || shift >= uint64(8*w.k.PtrSize) {
+		return fmt.Errorf("xarray node %#x (at %s): shift %d (its parent's says %d) is no node's", addr, pos, s, shift)
 	}
 	for off := 0; off < w.l.NSlots; off++ {
 		e, err := w.k.ReadPtr(addr + uint64(w.l.Slots) + uint64(off*w.k.PtrSize))
@@ -183,6 +186,8 @@ func (w *xaWalk) node(addr, shift, base uint64, pos string) error {
 		index := base | uint64(off)<<shift
 		switch {
 		case e == 0:
+		case uint64(off)<<shift>>shift != uint64(off) || index&w.k.Mask() != index:
+			return fmt.Errorf("xarray node %#x (at %s) slot %d: past the largest index", addr, pos, off)
 		case xaIsNode(e):
 			if shift < w.chunk {
 				return fmt.Errorf("xarray node %#x (at %s) slot %d: a node below shift %d", addr, pos, off, shift)
