@@ -60,7 +60,7 @@ var goldenCommands = map[string][]string{
 	"set":     {"set", "set 1"},
 	"irq":     {"irq", "irq -u", "irq -b"},
 	"timer":   {"timer", "timer -C 0"},
-	"dev":     {"dev"},
+	"dev":     {"dev", "dev -d"},
 	"sig":     {"sig 1", "sig -l"},
 	"ipcs":    {"ipcs"},
 	"waitq":   {"waitq log_wait"},
