@@ -269,12 +269,8 @@ func FromELF(f *elf.File) (*Table, error) {
 	if f.Class == elf.ELFCLASS64 {
 		size = 24 // Elf64_Sym
 	}
-	data, err := sec.Data()
-	if err != nil {
-		return nil, fmt.Errorf("reading .symtab: %w", err)
-	}
-	if len(data)%size != 0 {
-		return nil, fmt.Errorf("reading .symtab: %d bytes, not a whole number of %d-byte entries", len(data), size)
+	if sec.Size%uint64(size) != 0 {
+		return nil, fmt.Errorf("reading .symtab: %d bytes, not a whole number of %d-byte entries", sec.Size, size)
 	}
 	if int(sec.Link) <= 0 || int(sec.Link) >= len(f.Sections) {
 		return nil, fmt.Errorf("reading .symtab: string table section %d does not exist", sec.Link)
@@ -286,44 +282,64 @@ func FromELF(f *elf.File) (*Table, error) {
 	// The names are slices of .strtab, which nothing writes after this:
 	// one string over it instead of a copy (1.8 MB for a vmlinux).
 	strs := unsafe.String(unsafe.SliceData(strtab), len(strtab))
-	bo := f.ByteOrder
-	kept := make([]Symbol, 0, len(data)/size)
-	for p := size; p+size <= len(data); p += size { // entry 0 is the null symbol
-		e := data[p : p+size]
-		var nameOff uint32
-		var info byte
-		var shndx elf.SectionIndex
-		var value, sz uint64
-		if size == 16 {
-			nameOff, value, sz = bo.Uint32(e), uint64(bo.Uint32(e[4:])), uint64(bo.Uint32(e[8:]))
-			info, shndx = e[12], elf.SectionIndex(bo.Uint16(e[14:]))
-		} else {
-			nameOff, info, shndx = bo.Uint32(e), e[4], elf.SectionIndex(bo.Uint16(e[6:]))
-			value, sz = bo.Uint64(e[8:]), bo.Uint64(e[16:])
+	kept := make([]Symbol, 0, sec.Size/uint64(size))
+	// The entries are read 4096 at a time into one buffer: reading the
+	// 2 MB section whole cost a page fault per page of fresh heap.
+	buf := make([]byte, 4096*size)
+	for base := uint64(0); base < sec.Size; base += uint64(len(buf)) {
+		chunk := buf[:min(uint64(len(buf)), sec.Size-base)]
+		if _, err := sec.ReadAt(chunk, int64(base)); err != nil {
+			return nil, fmt.Errorf("reading .symtab at %#x: %w", base, err)
 		}
-		if shndx == elf.SHN_UNDEF || int(nameOff) >= len(strs) {
-			continue
-		}
-		name := strs[nameOff:]
-		if n := strings.IndexByte(name, 0); n >= 0 {
-			name = name[:n]
-		}
-		if f.Machine == elf.EM_ARM && elf.ST_TYPE(info) == elf.STT_FUNC {
-			value &^= 1 // bit 0 marks a Thumb function (AAELF32 §5.5.3), not its address
-		}
-		s := Symbol{
-			Name:   name,
-			Addr:   value,
-			Size:   sz,
-			Type:   elf.ST_TYPE(info),
-			Global: elf.ST_BIND(info) != elf.STB_LOCAL,
-		}
-		if keep(s) {
-			s.Class = class(f, shndx, info)
-			kept = append(kept, s)
+		for p := 0; p+size <= len(chunk); p += size {
+			if base == 0 && p == 0 {
+				continue // the null symbol
+			}
+			if s, ok := elfSymbol(f, chunk[p:p+size], strs); ok {
+				kept = append(kept, s)
+			}
 		}
 	}
 	return build(kept), nil
+}
+
+// elfSymbol decodes one Elf32_Sym or Elf64_Sym entry, or says it is not
+// kept (see keep).
+func elfSymbol(f *elf.File, e []byte, strs string) (Symbol, bool) {
+	bo := f.ByteOrder
+	var nameOff uint32
+	var info byte
+	var shndx elf.SectionIndex
+	var value, sz uint64
+	if len(e) == 16 {
+		nameOff, value, sz = bo.Uint32(e), uint64(bo.Uint32(e[4:])), uint64(bo.Uint32(e[8:]))
+		info, shndx = e[12], elf.SectionIndex(bo.Uint16(e[14:]))
+	} else {
+		nameOff, info, shndx = bo.Uint32(e), e[4], elf.SectionIndex(bo.Uint16(e[6:]))
+		value, sz = bo.Uint64(e[8:]), bo.Uint64(e[16:])
+	}
+	if shndx == elf.SHN_UNDEF || int(nameOff) >= len(strs) {
+		return Symbol{}, false
+	}
+	name := strs[nameOff:]
+	if n := strings.IndexByte(name, 0); n >= 0 {
+		name = name[:n]
+	}
+	if f.Machine == elf.EM_ARM && elf.ST_TYPE(info) == elf.STT_FUNC {
+		value &^= 1 // bit 0 marks a Thumb function (AAELF32 §5.5.3), not its address
+	}
+	s := Symbol{
+		Name:   name,
+		Addr:   value,
+		Size:   sz,
+		Type:   elf.ST_TYPE(info),
+		Global: elf.ST_BIND(info) != elf.STB_LOCAL,
+	}
+	if !keep(s) {
+		return Symbol{}, false
+	}
+	s.Class = class(f, shndx, info)
+	return s, true
 }
 
 // class is the nm(1) letter of an ELF symbol, as binutils' bfd decodes
