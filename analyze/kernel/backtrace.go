@@ -46,17 +46,21 @@ func (k *Kernel) frames() (arch.Frames, arch.RegisterSet, error) {
 }
 
 // threadSize is the kernel stack size: THREAD_SIZE as the linker script
-// laid out init's stack (__end_init_task = __start_init_task +
-// THREAD_SIZE, INIT_TASK_DATA in include/asm-generic/vmlinux.lds.h), else
+// laid out init's stack (INIT_TASK_DATA in
+// include/asm-generic/vmlinux.lds.h: __end_init_task = __start_init_task
+// + THREAD_SIZE, named __start/__end_init_stack since 6.2), else
 // sizeof(union thread_union), else the arch's default. The symbols come
-// first because DWARF often lacks thread_union (6.1 on ARM32 never uses
-// it), and asking for a name DWARF lacks makes the index scan every unit.
+// first because DWARF often lacks thread_union (6.1 on ARM32 and 6.12 on
+// arm64 never use it), and asking for a name DWARF lacks makes the index
+// scan every unit.
 func (k *Kernel) threadSize(fr arch.Frames) uint64 {
 	if k.Syms != nil {
-		start, err1 := k.Syms.Addr("__start_init_task")
-		end, err2 := k.Syms.Addr("__end_init_task")
-		if n := end - start; err1 == nil && err2 == nil && end > start && n >= 4096 && n&(n-1) == 0 {
-			return n
+		for _, bounds := range [][2]string{{"__start_init_task", "__end_init_task"}, {"__start_init_stack", "__end_init_stack"}} {
+			start, err1 := k.Syms.Addr(bounds[0])
+			end, err2 := k.Syms.Addr(bounds[1])
+			if n := end - start; err1 == nil && err2 == nil && end > start && n >= 4096 && n&(n-1) == 0 {
+				return n
+			}
 		}
 	}
 	if k.Types != nil {
