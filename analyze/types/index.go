@@ -212,11 +212,13 @@ func (t *Types) Lookup(kind Kind, name string) (dwarf.Offset, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	t.startIndex()
-	// Unit by unit while that is cheap; past an eighth of .debug_info the
-	// name is probably absent, and the rest is indexed on every core.
-	limit := ix.scannedEnd
+	// Unit by unit while that is cheap; past an eighth of .debug_info,
+	// an eighth at a time on every core (fs/, net/ and lib/ types come
+	// late in link order; a name DWARF lacks costs every unit).
+	limit, chunk := ix.scannedEnd, 0
 	if t.scan != nil {
-		limit += t.scan.infoLen / 8
+		chunk = max(1, t.scan.infoLen/8)
+		limit += chunk
 	}
 	for ix.err == nil {
 		e, ok := ix.find(kind, name)
@@ -229,7 +231,7 @@ func (t *Types) Lookup(kind Kind, name string) (dwarf.Offset, error) {
 		if ix.scannedEnd < limit {
 			t.indexNextUnit()
 		} else {
-			t.indexRest()
+			t.indexUpTo(ix.scannedEnd + chunk)
 		}
 	}
 	return 0, ix.err
@@ -265,20 +267,28 @@ func (t *Types) indexNextUnit() {
 	ix.complete = u.end >= ix.scan.infoLen
 }
 
-// indexRest indexes every unit from scannedEnd on, split into one run of
-// consecutive units per core and merged in unit order.
-func (t *Types) indexRest() {
+// indexRest indexes every unit from scannedEnd on.
+func (t *Types) indexRest() { t.indexUpTo(t.idx.scan.infoLen) }
+
+// indexUpTo indexes the units from scannedEnd on that start below end
+// (one at least), split into one run of consecutive units per core and
+// merged in unit order.
+func (t *Types) indexUpTo(end int) {
 	ix := &t.idx
-	us, err := ix.scan.unitList()
+	us, err := ix.scan.unitsThrough(end)
 	if err != nil {
 		t.fastFailed(err)
 		return
 	}
-	if ix.nextUnit > len(us) || (ix.nextUnit < len(us) && us[ix.nextUnit].start != ix.scannedEnd) {
+	if ix.nextUnit >= len(us) || us[ix.nextUnit].start != ix.scannedEnd {
 		t.fastFailed(fmt.Errorf("no unit starts at .debug_info %#x", ix.scannedEnd))
 		return
 	}
-	rest := us[ix.nextUnit:]
+	stop := ix.nextUnit + 1
+	for stop < len(us) && us[stop].start < end {
+		stop++
+	}
+	rest := us[ix.nextUnit:stop]
 	parts := splitUnits(rest, runtime.NumCPU())
 	found := make([]*names, len(parts))
 	errs := make([]error, len(parts))
@@ -310,9 +320,9 @@ func (t *Types) indexRest() {
 			ix.scanned.merge(found[i])
 		}
 	}
-	ix.nextUnit = len(us)
-	ix.scannedEnd = ix.scan.infoLen
-	ix.complete = true
+	ix.nextUnit = stop
+	ix.scannedEnd = rest[len(rest)-1].end
+	ix.complete = ix.scannedEnd >= ix.scan.infoLen
 }
 
 // splitUnits cuts units into at most n runs of about equal bytes; small
