@@ -14,10 +14,11 @@ import (
 // The dev fixture's memory: chrdevs[] at memBase, major_names[] after it,
 // then the two pointer variables, then the objects.
 const (
-	devMemSize   = 16 << 10
+	devMemSize   = memSize
 	devMajors    = memBase + 0x800
 	devCdevMap   = memBase + 0x1000
 	devBdevSuper = memBase + 0x1008
+	devIOMem     = memBase + 0x1010 // a struct resource, the tree's root
 	devObjects   = memBase + 0x1100
 )
 
@@ -40,14 +41,15 @@ func devSymbols() *symbols.Table {
 		return symbols.Symbol{Name: name, Addr: addr, Size: 8, Type: elf.STT_OBJECT, Global: true}
 	}
 	return symbols.New([]symbols.Symbol{obj("chrdevs", memBase), obj("major_names", devMajors),
-		obj("cdev_map", devCdevMap), obj("blockdev_superblock", devBdevSuper)})
+		obj("cdev_map", devCdevMap), obj("blockdev_superblock", devBdevSuper), obj("iomem_resource", devIOMem)})
 }
 
 // devLayout lays out what TestDevWalkFixture expects: chrdevs[1] mem
 // with its own cdev; chrdevs[4] tty (no cdev of its own: the one
 // cdev_map's probes give for 4:0, after a probe for 4:1) then 259 big
 // (none anywhere); major_names[4] blkext (259, no disk) and [254]
-// virtblk, whose disk is on the second of blockdev_superblock's inodes.
+// virtblk, whose disk is on the second of blockdev_superblock's inodes;
+// iomem_resource "mem" with a child "ram" and its sibling "rom".
 func devLayout(tb testing.TB, ty *types.Types) []byte {
 	m := make([]byte, devMemSize)
 	off := func(typ, path string) uint64 {
@@ -116,6 +118,21 @@ func devLayout(tb testing.TB, ty *types.Types) []byte {
 	put(ib-bdev+off("struct block_device", "bd_disk"), g)
 	put32(g+off("struct gendisk", "major"), 254)
 	put(g+off("struct gendisk", "fops"), 0xbeef)
+
+	const rs = "struct resource"
+	ram, rom := alloc(rs), alloc(rs)
+	for _, r := range []struct {
+		at, start, end uint64
+		name           string
+	}{{devIOMem, 0, 0xffff, "mem"}, {ram, 0x1000, 0x1fff, "ram"}, {rom, 0x8000, 0x8fff, "rom"}} {
+		put(r.at+off(rs, "start"), r.start)
+		put(r.at+off(rs, "end"), r.end)
+		n := alloc("struct gendisk") // room for the name
+		name(n, r.name)
+		put(r.at+off(rs, "name"), n)
+	}
+	put(devIOMem+off(rs, "child"), ram)
+	put(ram+off(rs, "sibling"), rom)
 	return m
 }
 
@@ -142,10 +159,18 @@ func TestDevWalkFixture(t *testing.T) {
 	if got := devSummary(chr, blk); got != want || cerr != nil || berr != nil {
 		t.Errorf("got  %q (%v, %v)\nwant %q", got, cerr, berr, want)
 	}
+	rs, err := k.Resources("iomem_resource")
+	var got []string
+	for _, r := range rs {
+		got = append(got, fmt.Sprintf("%d:%s:%x-%x", r.Depth, r.Name, r.Start, r.End))
+	}
+	if strings.Join(got, " ") != "0:mem:0-ffff 1:ram:1000-1fff 1:rom:8000-8fff" || err != nil {
+		t.Errorf("resources %q, %v", got, err)
+	}
 }
 
-// FuzzDevWalk reads chrdevs[], cdev_map's probes, major_names[] and the
-// block device inodes through hostile memory (loops, wild and NULL
+// FuzzDevWalk reads chrdevs[], cdev_map's probes, major_names[], the
+// block device inodes and the iomem resource tree through hostile memory (loops, wild and NULL
 // pointers): the walks end, and every error names an address.
 func FuzzDevWalk(f *testing.F) {
 	ty := devTypes(f)
@@ -158,7 +183,8 @@ func FuzzDevWalk(f *testing.F) {
 		k := New(m, syms, ty, binary.LittleEndian, 8, nil)
 		_, cerr := k.CharDevs()
 		_, berr := k.BlockDevs()
-		for _, err := range []error{cerr, berr} {
+		_, rerr := k.Resources("iomem_resource")
+		for _, err := range []error{cerr, berr, rerr} {
 			if err != nil && !strings.Contains(err.Error(), "0x") {
 				t.Fatalf("error %q names no address", err)
 			}

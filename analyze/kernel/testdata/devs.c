@@ -57,3 +57,12 @@ struct blk_major_name {
 	char name[16];
 	void (*probe)(unsigned int devt);
 } *major_names[255];
+/* include/linux/ioport.h */
+struct resource {
+	unsigned long start;
+	unsigned long end;
+	const char *name;
+	unsigned long flags;
+	unsigned long desc;
+	struct resource *parent, *sibling, *child;
+} iomem_resource;
