@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -119,17 +120,63 @@ func TestDevArm64(t *testing.T) {
 func TestDevBadInput(t *testing.T) {
 	s, _ := openReference(t)
 	for line, want := range map[string]string{
-		"dev -x":   `unknown option "-x"`,
-		"dev a b":  "usage",
-		"dev -d":   "not supported",
-		"dev -D":   "not supported",
-		"dev -p":   "-p option not supported or applicable on this architecture or kernel",
-		"dev -p 1": "usage",
+		"dev -x":    `unknown option "-x"`,
+		"dev a b":   "usage",
+		"dev -d":    "not supported",
+		"dev -D":    "not supported",
+		"dev -p":    "-p option not supported or applicable on this architecture or kernel",
+		"dev -p 1":  "usage",
+		"dev -i -p": "usage",
 	} {
 		var out, errw bytes.Buffer
 		err := s.Exec(line, &out, &errw)
 		if err == nil || !strings.Contains(errw.String(), want) || strings.Count(errw.String(), "\n") != 1 || out.Len() != 0 {
 			t.Errorf("%q: err %v, stderr %q, stdout %q; want one line with %q", line, err, errw.String(), out.String(), want)
+		}
+	}
+}
+
+// TestDevIO: dev -i's trees on the vexpress dump hold what the board and
+// the kernel's own symbols say: 512 MiB of System RAM at 0x60000000,
+// "Kernel code" is mem_res[1] (arch/arm/kernel/setup.c) starting at _text's
+// physical address, and every entry lies inside its parent's range.
+func TestDevIO(t *testing.T) {
+	s, _ := openReference(t)
+	out := run(t, s, "dev -i")
+	text, _ := s.Kernel.Syms.Addr("_text")
+	m := regexp.MustCompile(`(?m)^[0-9a-f]+ +([0-9a-f]+)$`).FindStringSubmatch(run(t, s, fmt.Sprintf("vtop %x", text)))
+	if m == nil {
+		t.Fatalf("vtop _text: no physical address")
+	}
+	memRes, err := s.Kernel.Syms.Addr("mem_res")
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _ := s.Kernel.Types.Size("struct resource")
+	code := memRes + uint64(size)
+	// setup.c: Kernel code ends at __init_begin - 1, in the linear map.
+	initBegin, _ := s.Kernel.Syms.Addr("__init_begin")
+	phys, _ := strconv.ParseUint(m[1], 16, 64)
+	kernelCode := fmt.Sprintf("%8x  %08x-%08x  Kernel code\n", code, phys, phys+initBegin-1-text)
+	for _, want := range []string{"60000000-7fffffff  System RAM", kernelCode} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dev -i lacks %q:\n%s", want, out)
+		}
+	}
+	for _, root := range []string{"ioport_resource", "iomem_resource"} {
+		rs, err := s.Kernel.Resources(root)
+		if err != nil || len(rs) < 2 && root == "iomem_resource" {
+			t.Fatalf("%s: %d entries, %v", root, len(rs), err)
+		}
+		var parents []int
+		for i, r := range rs {
+			parents = append(parents[:r.Depth], i)
+			if r.Depth == 0 {
+				continue
+			}
+			if p := rs[parents[r.Depth-1]]; r.Start < p.Start || r.End > p.End || r.Start > r.End {
+				t.Errorf("%s: %s %x-%x outside its parent %s %x-%x", root, r.Name, r.Start, r.End, p.Name, p.Start, p.End)
+			}
 		}
 	}
 }

@@ -115,7 +115,7 @@ DESCRIPTION
   dev - device data
 
 SYNOPSIS
-  dev [-p | -d | -D]
+  dev [-i | -p | -d | -D]
 
 DESCRIPTION
   The character devices, each char_device_struct on the chrdevs[] hash:
@@ -125,6 +125,9 @@ DESCRIPTION
   each blk_major_name on major_names[]: BLKDEV, NAME, GENDISK (the first
   gendisk of that major among blockdev_superblock's inodes) and its
   block_device_operations.
+    -i  the I/O port and I/O memory resource trees (ioport_resource,
+        iomem_resource), each struct resource before its children:
+        RESOURCE, RANGE and the claimant's name.
     -p  PCI devices: crash 8.0.2 lists them from pci_root_buses; on a
         kernel without PCI one error line says so.
     -d, -D  disk I/O statistics: not supported (one error line).`,

@@ -166,7 +166,7 @@ func crashWordValue(s *Session, w string) (uint64, bool) {
 }
 
 // TestOracleCrashArm64BtE compares bt -e, bt -F/-FF (word by word, as
-// TestOracleCrashStacksTreesPS does), tree -t xarray, sym -q and dev with
+// TestOracleCrashStacksTreesPS does), tree -t xarray, sym -q, dev and dev -i with
 // crash 8.0.2's arm64 build (under qemu-aarch64-static) on the arm64
 // dump; crash names no slab object there (6.12 has no PG_slab), ours do.
 // bt -e: for every task crash lists (it finds only the active tasks of
@@ -181,7 +181,7 @@ func TestOracleCrashArm64BtE(t *testing.T) {
 	d := testdump.RequireBoard(t, "arm64")
 	o := crashoracle.Require(t, "arm64")
 	s := openDump(t, d.Vmlinux, d.Vmcore)
-	more := []string{"bt -F", "bt -FF", "tree -t xarray -p -r pid_namespace.idr init_pid_ns", "sym -q sysrq_handle", "dev"}
+	more := []string{"bt -F", "bt -FF", "tree -t xarray -p -r pid_namespace.idr init_pid_ns", "sym -q sysrq_handle", "dev", "dev -i"}
 	theirs, preamble, err := o.Run(context.Background(), d.Vmlinux, d.Vmcore, append([]string{"foreach bt -e", "bt -e"}, more...))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, preamble)

@@ -19,7 +19,7 @@ func oracleCmdsB(t *testing.T, s *Session) []string {
 	}
 	cmds := []string{"kmem -s", "kmem -S task_struct", "kmem -S kmem_cache", "kmem -v", "kmem -g", "kmem -g 4000", "kmem -f",
 		"kmem -s list", fmt.Sprintf("kmem %x", init.Addr), fmt.Sprintf("kmem -p %x", init.Addr), "kmem -P 60000000",
-		"irq", "irq -a", "irq -s", "irq -b", "timer", "sig 1", "sig -g 1", "sig -l", "sig -s 800A000000000201", "ipcs", "dev", "dev -p"}
+		"irq", "irq -a", "irq -s", "irq -b", "timer", "sig 1", "sig -g 1", "sig -l", "sig -s 800A000000000201", "ipcs", "dev", "dev -p", "dev -i"}
 	if m := regexp.MustCompile(`(?m)^   ([0-9a-f]+)  $`).FindStringSubmatch(run(t, s, "kmem -S kmalloc-64")); m != nil {
 		cmds = append(cmds, "kmem "+m[1])
 	}

@@ -95,7 +95,7 @@ func commandTable() map[string]command {
 		"irq":     {(*Session).irq, "irq [-u|-a|-s|-b] [index...]: interrupt descriptors and their actions"},
 		"timer":   {(*Session).timer, "timer [-C cpu]: each CPU's timer wheel"},
 		"sig":     {(*Session).sig, "sig [-g] [pid|task]... | -l | -s SIGSET: signal handlers, blocked and pending signals"},
-		"dev":     {(*Session).dev, "dev [-p|-d|-D]: character and block devices"},
+		"dev":     {(*Session).dev, "dev [-i|-p|-d|-D]: character and block devices, I/O resources"},
 		"ipcs":    {(*Session).ipcs, "ipcs [-m|-s|-q]: System V shared memory, semaphores, message queues"},
 		"waitq":   {(*Session).waitq, "waitq symbol | struct.member ADDR | ADDR: tasks on a wait queue"},
 		"tree":    {(*Session).tree, "tree [-t rbtree|radix|xarray|maple] [-r off] [-o off] [-s struct[.m,...]] [-l] [-p] [-N] START: walk a tree"},
