@@ -10,5 +10,6 @@
 // the facts crash's sys prints (sys.go), the walks of red-black trees,
 // XArrays and maple trees (tree.go), what slab object an address is in
 // (slabobject.go), the exception frames on a stack (eframes.go) and the
-// registered character and block device majors (dev.go).
+// registered character and block device majors (dev.go) and I/O
+// resource trees (resource.go).
 package kernel
