@@ -1,12 +1,9 @@
 package kernel
 
 import (
-	"debug/dwarf"
 	"errors"
 	"fmt"
 	"slices"
-
-	"github.com/kdumpkit/kdumpkit/analyze/types"
 )
 
 // ErrNotSlab means an address is not inside a slab object.
@@ -98,7 +95,7 @@ func (k *Kernel) isSlabPage(p Page) bool {
 	if err != nil {
 		return false
 	}
-	if v, err := k.enumValue("enum pagetype", "PGTY_slab"); err == nil {
+	if v, err := k.EnumValue("enum pagetype", "PGTY_slab"); err == nil {
 		return pt>>24 == uint64(v)
 	}
 	const pageTypeBase, pgSlab = 0xf0000000, 0x00001000
@@ -111,22 +108,4 @@ func mapValues(m map[int64]string) []string {
 		out = append(out, v)
 	}
 	return out
-}
-
-// enumValue reads one enumerator's value from DWARF.
-func (k *Kernel) enumValue(enum, name string) (int64, error) {
-	t, err := k.Types.Named(enum)
-	if err != nil {
-		return 0, err
-	}
-	et, ok := types.Strip(t).(*dwarf.EnumType)
-	if !ok {
-		return 0, fmt.Errorf("%s is not an enum", enum)
-	}
-	for _, v := range et.Val {
-		if v.Name == name {
-			return v.Val, nil
-		}
-	}
-	return 0, fmt.Errorf("%s has no %s", enum, name)
 }

@@ -9,9 +9,9 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 
+	"github.com/kdumpkit/kdumpkit/internal/atomicfile"
 	"github.com/kdumpkit/kdumpkit/internal/mapfile"
 )
 
@@ -53,7 +53,7 @@ func (t *Table) Save(path string) error {
 	for _, s := range all {
 		size += len(s.Name)
 	}
-	return writeAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, func(f *os.File) error {
 		crc := crc32.New(castagnoli)
 		w := bufio.NewWriterSize(io.MultiWriter(f, crc), 64<<10)
 		if _, err := f.WriteString(tableMagic + "\x00\x00\x00\x00"); err != nil { // the checksum comes last
@@ -200,27 +200,4 @@ func parseTable(b []byte) (*tableFile, error) {
 		return nil, errors.New("no empty name slot")
 	}
 	return f, nil
-}
-
-// writeAtomic replaces path with what write writes, never leaving a
-// half-written file.
-func writeAtomic(path string, write func(*os.File) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".symbols-*")
-	if err != nil {
-		return err
-	}
-	err = write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }

@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
+
+	"github.com/kdumpkit/kdumpkit/internal/atomicfile"
 )
 
 // The cache file holds the index of the units below a .debug_info offset
@@ -187,27 +188,8 @@ func (snap *indexSnapshot) write() error {
 		entries = binary.LittleEndian.AppendUint64(entries, uint64(r.e.off))
 		entries = append(append(entries, r.name...), 0)
 	}
-	return writeAtomic(snap.path, append(out, entries...))
-}
-
-// writeAtomic replaces path with b, never leaving a half-written file.
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	return atomicfile.Write(snap.path, func(f *os.File) error {
+		_, err := f.Write(append(out, entries...))
 		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	})
 }
