@@ -2,8 +2,8 @@
 
 // The kdumpkit targets. Each one wires packages together; the work is in
 // the packages. Board selection comes first on the command line
-// (`board:vexpress`, `board:arm64`, `board:vexpress612`, `board:file PATH`);
-// without it the vexpress board is used.
+// (`board:vexpress`, `board:arm64`, `board:vexpress612`, `board:arm64uboot`,
+// `board:file PATH`); without it the vexpress board is used.
 package main
 
 import (
@@ -210,7 +210,7 @@ func (Rootfs) Build(ctx context.Context) error {
 // QEMU boots the board interactively.
 type QEMU mg.Namespace
 
-// Run boots the board to a u-root shell with the crash kernel loaded (Ctrl-A X quits).
+// Run boots the board to a u-root shell with the crash kernel loaded (Ctrl-A X quits); a U-Boot board to its U-Boot prompt.
 func (QEMU) Run(ctx context.Context) error {
 	mg.CtxDeps(ctx, Rootfs.Build)
 	return bootRun(false).Interactive(ctx)
@@ -227,7 +227,7 @@ func bootRun(gdb bool) *qemu.Run {
 	return &qemu.Run{Board: board(), Kernel: state.kernel.Image, DTB: state.kernel.DTB, Initrd: state.initrd, GDB: gdb}
 }
 
-// Kdump runs kdump end to end under QEMU.
+// Kdump runs kdump end to end on the board: QEMU, or U-Boot over TFTP and a serial console.
 type Kdump mg.Namespace
 
 // Test crashes the board with sysrq c, captures the vmcore (kdump-compressed, level 31) and checks the analyzer against the console.
