@@ -113,6 +113,9 @@ type Host mg.Namespace
 // Check finds the host tools the board needs; installs them with apt-get as root.
 func (Host) Check(ctx context.Context) error {
 	needs := append(hostcheck.ForArch(board().QEMU.Binary), hostcheck.ForFirmware(board().QEMU.Firmware)...)
+	if u := board().UBoot; u != nil && u.Boot == "fit" {
+		needs = append(needs, hostcheck.Need{What: "mkimage", Package: "u-boot-tools"})
+	}
 	return hostcheck.Ensure(ctx, needs, os.Stdout)
 }
 

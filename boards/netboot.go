@@ -58,8 +58,11 @@ type Network struct {
 type UBoot struct {
 	// Prompt is U-Boot's prompt ("=> " by default).
 	Prompt string `toml:"prompt"`
-	// Boot is the boot command: "booti" (arm64 Image) or "bootz" (ARM
-	// zImage).
+	// Boot is how U-Boot boots: "booti" (arm64 Image) or "bootz" (ARM
+	// zImage) with the files loaded one by one, or "fit": one FIT image
+	// made with mkimage (kernel, initramfs, and the DTB with fdt = "tftp")
+	// loaded at ramdisk_addr and booted with bootm, for a U-Boot that has
+	// only bootm; its kernel_addr is then the kernel's load address.
 	Boot string `toml:"boot"`
 	// KernelAddr, RamdiskAddr and FDTAddr are where tftpboot loads each
 	// file: a hex address or a U-Boot variable such as ${kernel_addr_r}.
@@ -155,8 +158,10 @@ func (b *Board) checkNetboot() error {
 		return fieldErr("console.device", b.Console.Device, "want the absolute path of a serial device such as /dev/ttyUSB0 or /dev/serial/by-id/…, or \"qemu\"")
 	case b.Console.Baud < 50 || b.Console.Baud > 4000000:
 		return fieldErr("console.baud", b.Console.Baud, "want a baud rate such as 115200")
-	case u.Boot != "booti" && u.Boot != "bootz":
-		return fieldErr("uboot.boot", u.Boot, "want booti (arm64 Image) or bootz (ARM zImage)")
+	case u.Boot != "booti" && u.Boot != "bootz" && u.Boot != "fit":
+		return fieldErr("uboot.boot", u.Boot, "want booti (arm64 Image), bootz (ARM zImage) or fit (a FIT image booted with bootm)")
+	case u.Boot == "fit" && !strings.HasPrefix(u.KernelAddr, "0x"):
+		return fieldErr("uboot.kernel_addr", u.KernelAddr, "a FIT image holds the kernel's load address, which mkimage needs as a number: want a hex address such as 0x40480000")
 	case u.FDT != "tftp" && u.FDT != "board":
 		return fieldErr("uboot.fdt", u.FDT, "want tftp (serve kernel.dtb) or board (the device tree U-Boot has at fdt_addr)")
 	case u.FDT == "tftp" && b.Kernel.DTB == "":

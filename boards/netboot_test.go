@@ -57,6 +57,7 @@ func TestNetbootValidation(t *testing.T) {
 		{"shell in cmdline", strings.Replace(realBoard, "crashkernel=256M", "crashkernel=256M; reset", 1), "kernel.cmdline"},
 		{"quote in cmdline", strings.Replace(realBoard, "crashkernel=256M", "crashkernel=256M'", 1), "U-Boot's shell would read"},
 		{"bootm", strings.Replace(realBoard, "[uboot]\n", "[uboot]\nboot = \"bootm\"\n", 1), "want booti"},
+		{"fit with a variable load address", strings.Replace(realBoard, "[uboot]\n", "[uboot]\nboot = \"fit\"\n", 1), "uboot.kernel_addr: \"${kernel_addr_r}\": a FIT image holds"},
 		{"tftp fdt without dtb", strings.Replace(realBoard, "dtb = \"vendor/board.dtb\"\n", "", 1) + "", ""},
 		{"firmware without uboot", strings.Replace(strings.Replace(minimal, "[qemu]\n", "[qemu]\nfirmware = \"/x\"\n", 1), `name = "t"`, `name = "r"`, 1), "qemu.firmware: \"/x\": firmware boots the kernel through U-Boot"},
 	} {

@@ -75,7 +75,8 @@ func ForTests(qemuBinary string) []Need {
 	return append(append(ForArch(qemuBinary),
 		Need{"apt-get", "apt"},
 		Need{"dpkg-query", "dpkg"},
-		Need{"socat", "socat"}, // a serial cable between two ptys, for the real-board flow's test
+		Need{"socat", "socat"},          // a serial cable between two ptys, for the real-board flow's test
+		Need{"mkimage", "u-boot-tools"}, // FIT images, for uboot.boot = "fit"
 	), ForFirmware(ubootQEMU)...)
 }
 

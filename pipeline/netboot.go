@@ -51,6 +51,18 @@ func (k *Kdump) bootNet(ctx context.Context, res *Result, sc scratch) (*Truth, e
 	if b.UBoot.FDT == "tftp" {
 		files[uboot.DTBName] = k.DTB
 	}
+	if b.UBoot.Boot == "fit" {
+		tmp, err := os.MkdirTemp("", "kdumpkit-fit-")
+		if err != nil {
+			return ParseTruth(nil), err
+		}
+		defer os.RemoveAll(tmp)
+		fit := filepath.Join(tmp, "image.itb")
+		if err := uboot.MakeFIT(ctx, b, k.Kernel, k.Initrd, k.DTB, fit); err != nil {
+			return ParseTruth(nil), fmt.Errorf("stage \"serve\": %w", err)
+		}
+		files = map[string]string{uboot.FITName: fit}
+	}
 	sizes, err := fileSizes(files)
 	if err != nil {
 		return ParseTruth(nil), err
@@ -113,7 +125,8 @@ func (k *Kdump) bootNet(ctx context.Context, res *Result, sc scratch) (*Truth, e
 
 	cmdline := strings.TrimSpace(b.Kernel.Cmdline + " panic=-1 " + protocol.TestParams(k.Crash, url, k.Kexec, k.Format))
 	s := &uboot.Session{C: con, Board: b, Cmdline: cmdline, Log: k.Log, LogPath: logPath, Reached: progress,
-		Files:  uboot.Files{Kernel: sizes[uboot.KernelName], Initrd: sizes[uboot.InitrdName], DTB: sizes[uboot.DTBName]},
+		Files: uboot.Files{Kernel: sizes[uboot.KernelName], Initrd: sizes[uboot.InitrdName], DTB: sizes[uboot.DTBName],
+			FIT: sizes[uboot.FITName]},
 		Missed: tftp.Missed, Served: tftp.Names()}
 	if err := s.Boot(); err != nil {
 		stop()

@@ -206,3 +206,35 @@ func TestUBootRealBoardFlow(t *testing.T) {
 		}
 	}
 }
+
+// TestKdumpUBootFIT: the same board booted the way a U-Boot with only
+// bootm needs: one FIT image made by mkimage (kernel at its load
+// address, initramfs), fetched with one tftpboot and booted with bootm
+// and the board's own device tree.
+func TestKdumpUBootFIT(t *testing.T) {
+	k, log := prepareUBoot(t)
+	if _, err := exec.LookPath("mkimage"); err != nil {
+		t.Skip("no mkimage: `go run mage.go test` installs u-boot-tools")
+	}
+	b := *k.Board
+	u := *b.UBoot
+	u.Boot, u.KernelAddr = "fit", "0x40480000"
+	b.UBoot = &u
+	k.Board, k.Format = &b, "kdump"
+	res, err := k.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Agreed < 8 {
+		t.Errorf("only %d facts checked", res.Agreed)
+	}
+	text := log.String()
+	for _, want := range []string{`tftp: sent kdumpkit/image.itb (`, "u-boot: => bootm ${ramdisk_addr_r}#conf-1 ${ramdisk_addr_r}:ramdisk-1 ${fdtcontroladdr}"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the run's log lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "tftp: sent kdumpkit/Image") {
+		t.Error("the kernel was served apart from the FIT")
+	}
+}

@@ -26,11 +26,13 @@ const (
 	KernelName = "kdumpkit/Image"
 	InitrdName = "kdumpkit/initramfs"
 	DTBName    = "kdumpkit/board.dtb"
+	FITName    = "kdumpkit/image.itb" // uboot.boot = "fit": all of them in one
 )
 
 // Files are the sizes of the files served, to check each transfer.
 type Files struct {
 	Kernel, Initrd, DTB int64 // DTB 0: the board's own device tree
+	FIT                 int64 // uboot.boot = "fit": only this one is served
 }
 
 // Session is one boot through U-Boot.
@@ -108,7 +110,12 @@ func (s *Session) Boot() error {
 		addr, name string
 		size       int64
 	}{{u.RamdiskAddr, InitrdName, s.Files.Initrd}, {u.KernelAddr, KernelName, s.Files.Kernel}}
-	if u.FDT == "tftp" {
+	if u.Boot == "fit" {
+		// One image: U-Boot moves the kernel to the load address mkimage
+		// wrote into it, and takes the initramfs where it lies.
+		loads = loads[:1]
+		loads[0].name, loads[0].size = FITName, s.Files.FIT
+	} else if u.FDT == "tftp" {
 		loads = append(loads, struct {
 			addr, name string
 			size       int64
@@ -125,7 +132,7 @@ func (s *Session) Boot() error {
 			return s.fail("tftp "+l.name, fmt.Errorf("U-Boot loaded %d bytes of %d", got, l.size), "the transfer was cut short, or the load address overlaps U-Boot itself")
 		}
 		s.reached("tftp "+l.name, fmt.Sprintf("%d bytes", got), time.Since(t))
-		if i == 0 {
+		if i == 0 && u.Boot != "fit" {
 			// The initramfs size for the boot command; filesize is
 			// overwritten by the next transfer.
 			if _, err := s.run("setenv kdumpkit_rdsize ${filesize}", prompt, u.Timeout.D()); err != nil {
@@ -138,6 +145,15 @@ func (s *Session) Boot() error {
 	}
 	t := time.Now()
 	boot := fmt.Sprintf("%s %s %s:${kdumpkit_rdsize} %s", u.Boot, u.KernelAddr, u.RamdiskAddr, u.FDTAddr)
+	if u.Boot == "fit" {
+		// The configuration by name: a U-Boot that picks the best match
+		// for its own device tree finds none in a FIT without one.
+		boot = fmt.Sprintf("bootm %s#%s", u.RamdiskAddr, fitConfig)
+		if u.FDT == "board" {
+			boot += fmt.Sprintf(" %s:%s %s", u.RamdiskAddr, fitRamdisk, u.FDTAddr)
+		}
+	}
+	fmt.Fprintf(s.Log, "u-boot: %s%s\n", u.Prompt, boot)
 	if err := s.C.Send(boot + "\n"); err != nil {
 		return s.fail("kernel started", err, "")
 	}

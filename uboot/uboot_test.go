@@ -165,3 +165,18 @@ func TestConsoleVanishes(t *testing.T) {
 		t.Errorf("noticed after %s", d)
 	}
 }
+
+func TestFITArgs(t *testing.T) {
+	b, err := boards.Shipped("arm64-uboot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := *b.UBoot
+	u.Boot, u.KernelAddr, u.FDT = "fit", "0x40480000", "tftp"
+	b.UBoot = &u
+	got := strings.Join(FITArgs(b, "Image", "initrd", "board.dtb", "out.itb"), " ")
+	want := "-f auto -A arm64 -O linux -T kernel -C none -a 0x40480000 -e 0x40480000 -n kdumpkit arm64-uboot -d Image -i initrd -b board.dtb out.itb"
+	if got != want {
+		t.Errorf("mkimage %s\nwant    %s", got, want)
+	}
+}
