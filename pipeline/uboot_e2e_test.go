@@ -49,6 +49,20 @@ func prepareUBoot(t *testing.T) (*Kdump, *syncbuf.Buffer) {
 	return k, log
 }
 
+// runAgreeing runs k, which must pass with the usual facts agreed, and
+// returns the result and the run's log.
+func runAgreeing(t *testing.T, k *Kdump, log *syncbuf.Buffer) (*Result, string) {
+	t.Helper()
+	res, err := k.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Agreed < 8 {
+		t.Errorf("only %d facts checked", res.Agreed)
+	}
+	return res, log.String()
+}
+
 // TestKdumpUBootEndToEnd: the U-Boot board through every stage with real
 // components only: QEMU virt running Debian's U-Boot, its console a pty
 // opened as a serial device, the kernel and initramfs fetched by U-Boot's
@@ -60,14 +74,7 @@ func TestKdumpUBootEndToEnd(t *testing.T) {
 	// The level-31 compressed dump kdump:test saves, streamed flattened
 	// over HTTP: 14 MB rather than the 775 MiB ELF copy.
 	k.Format = "kdump"
-	res, err := k.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Agreed < 8 {
-		t.Errorf("only %d facts checked", res.Agreed)
-	}
-	text := log.String()
+	res, text := runAgreeing(t, k, log)
 	for _, want := range []string{
 		`tftp: sent kdumpkit/initramfs \(\d+ bytes`, `tftp: sent kdumpkit/Image \(\d+ bytes`,
 		`console on serial device /dev/pts/\d+ at 115200 baud`,
@@ -192,14 +199,7 @@ func TestUBootRealBoardFlow(t *testing.T) {
 	b.Power = boards.Power{On: on, Off: []string{"pkill", "-KILL", "-F", pidFile}}
 	k.Board = &b
 	defer exec.Command("pkill", "-KILL", "-F", pidFile).Run()
-	res, err := k.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Agreed < 8 {
-		t.Errorf("only %d facts checked", res.Agreed)
-	}
-	text := log.String()
+	_, text := runAgreeing(t, k, log)
 	for _, want := range []string{"power: on: " + q.Binary, "console on serial device " + laptopEnd, "tftp: sent kdumpkit/Image"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the run's log lacks %q", want)
@@ -221,14 +221,7 @@ func TestKdumpUBootFIT(t *testing.T) {
 	u.Boot, u.KernelAddr = "fit", "0x40480000"
 	b.UBoot = &u
 	k.Board, k.Format = &b, "kdump"
-	res, err := k.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Agreed < 8 {
-		t.Errorf("only %d facts checked", res.Agreed)
-	}
-	text := log.String()
+	_, text := runAgreeing(t, k, log)
 	for _, want := range []string{`tftp: sent kdumpkit/image.itb (`, "u-boot: => bootm ${ramdisk_addr_r}#conf-1 ${ramdisk_addr_r}:ramdisk-1 ${fdtcontroladdr}"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the run's log lacks %q", want)
