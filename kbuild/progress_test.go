@@ -1,32 +1,14 @@
 package kbuild
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/kdumpkit/kdumpkit/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer the progress goroutine and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Kbuild's output as make -j2 interleaves it, cut at awkward places.
 const makeOutput = "  SYNC    include/config/auto.conf\n  CC      init/main.o\n  HOSTCC  scripts/kallsyms\n" +
@@ -34,7 +16,7 @@ const makeOutput = "  SYNC    include/config/auto.conf\n  CC      init/main.o\n 
 	"In file included from init/main.c:1:\n  CC      kernel/fork.o\n  AR      kernel/built-in.a\n"
 
 func TestProgressCountsObjects(t *testing.T) {
-	var log syncBuffer
+	var log syncbuf.Buffer
 	p := newProgress(8, false, nil, &log, 10*time.Millisecond)
 	for i := 0; i < len(makeOutput); i += 7 {
 		p.Write([]byte(makeOutput[i:min(i+7, len(makeOutput))]))
@@ -46,7 +28,7 @@ func TestProgressCountsObjects(t *testing.T) {
 	if !strings.Contains(log.String(), "kernel: 4/8 objects, ") {
 		t.Errorf("periodic lines:\n%s", log.String())
 	}
-	var est syncBuffer
+	var est syncbuf.Buffer
 	p = newProgress(100, true, nil, &est, 10*time.Millisecond)
 	p.Write([]byte(makeOutput))
 	time.Sleep(50 * time.Millisecond)
@@ -54,7 +36,7 @@ func TestProgressCountsObjects(t *testing.T) {
 	if !strings.Contains(est.String(), "kernel: 4/~100 objects (a first build's estimate), ") {
 		t.Errorf("estimate lines:\n%s", est.String())
 	}
-	var inc syncBuffer
+	var inc syncbuf.Buffer
 	p = newProgress(0, false, nil, &inc, 10*time.Millisecond)
 	p.Write([]byte(makeOutput))
 	time.Sleep(50 * time.Millisecond)
@@ -67,7 +49,7 @@ func TestProgressCountsObjects(t *testing.T) {
 // TestProgressBar draws on a "terminal" (a buffer): the count reaches it,
 // and a total that proves too small grows instead of overflowing.
 func TestProgressBar(t *testing.T) {
-	var term, log syncBuffer
+	var term, log syncbuf.Buffer
 	p := newProgress(2, false, &term, &log, time.Millisecond)
 	p.Write([]byte(makeOutput))
 	if n := p.finish(); n != 4 || p.total != 4 {

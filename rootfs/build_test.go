@@ -1,15 +1,15 @@
 package rootfs
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/kdumpkit/kdumpkit/internal/syncbuf"
 )
 
 func moduleDir(t *testing.T) string {
@@ -25,7 +25,7 @@ func TestCaptureImageBuilds(t *testing.T) {
 		t.Skip("-short: compiles a busybox for arm")
 	}
 	out := filepath.Join(t.TempDir(), "capture.cpio.gz")
-	var log syncBuffer
+	var log syncbuf.Buffer
 	im := &Image{GOARCH: "arm", GOARM: "7", ModuleDir: moduleDir(t), Commands: CaptureCommands, Out: out, Log: &log,
 		Files: map[string]string{"/kdump/config": writeTemp(t, "targets=9p\n")}, Every: 100 * time.Millisecond}
 	built, err := im.Build(context.Background())
@@ -43,24 +43,6 @@ func TestCaptureImageBuilds(t *testing.T) {
 	if built, err := im.Build(context.Background()); err != nil || built {
 		t.Errorf("second build: built=%v err=%v", built, err)
 	}
-}
-
-// syncBuffer is a log the build's goroutines share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func writeTemp(t *testing.T, s string) string {
