@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -42,10 +41,7 @@ func TestOracleCrashStacksTreesPS(t *testing.T) {
 	d := testdump.Require(t)
 	o := crashoracle.Require(t, "armhf")
 	s, _ := openReference(t)
-	fixed := filepath.Join(t.TempDir(), "vmlinux")
-	if _, _, err := crashoracle.PidSizeFix(d.Vmlinux, fixed); err != nil {
-		t.Fatal(err)
-	}
+	fixed := crashoracle.FixedVmlinux(t, d.Vmlinux)
 	p, err := s.Kernel.PanicTask()
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -33,12 +32,7 @@ func TestOracleCrash(t *testing.T) {
 	d := testdump.Require(t)
 	o := crashoracle.Require(t, "armhf")
 	s, _ := openReference(t)
-	fixed := filepath.Join(t.TempDir(), "vmlinux")
-	if before, after, err := crashoracle.PidSizeFix(d.Vmlinux, fixed); err != nil {
-		t.Fatal(err)
-	} else {
-		t.Logf("struct pid for crash 8.0.2: %d → %d bytes", before, after)
-	}
+	fixed := crashoracle.FixedVmlinux(t, d.Vmlinux)
 	initTask, _ := s.Kernel.Syms.Addr("init_task")
 	p, err := s.Kernel.PanicTask()
 	if err != nil {

@@ -31,10 +31,7 @@ func TestCrashReadsOurCompressedDump(t *testing.T) {
 		t.Fatal(err)
 	}
 	// crash 8.0.2 misreads struct pid on Debian's 6.1.172+ (see crashoracle.PidSizeFix).
-	fixed := filepath.Join(dir, "vmlinux")
-	if _, _, err := crashoracle.PidSizeFix(d.Vmlinux, fixed); err != nil {
-		t.Fatal(err)
-	}
+	fixed := crashoracle.FixedVmlinux(t, d.Vmlinux)
 	cmds := []string{"sys", "log", "ps", "bt"}
 	theirs, preamble, err := o.Run(context.Background(), fixed, conv, cmds)
 	if err != nil {

@@ -386,10 +386,7 @@ func unhex(s string) string {
 func crashCompare(t *testing.T, o crashoracle.Oracle, vmlinux, vmcore string, ours dumpView) {
 	// crash 8.0.2 misreads struct pid's flexible numbers[] (6.5+; see
 	// crashoracle.PidSizeFix) and finds 3 tasks without the fix.
-	fixed := filepath.Join(t.TempDir(), "vmlinux")
-	if _, _, err := crashoracle.PidSizeFix(vmlinux, fixed); err != nil {
-		t.Fatal(err)
-	}
+	fixed := crashoracle.FixedVmlinux(t, vmlinux)
 	cmds := []string{"sys", "log", "ps -k", "foreach task -R pid,__state,exit_state,stack,thread.cpu_context.sp"}
 	const fixedCmds = 4
 	for _, tk := range ours.Tasks {

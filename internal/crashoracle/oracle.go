@@ -144,3 +144,17 @@ func Require(tb testing.TB, debArch string) Oracle {
 	}
 	return o
 }
+
+// FixedVmlinux is PidSizeFix for tests: a copy of vmlinux in tb's
+// temporary directory whose DWARF gives struct pid the size crash 8.0.2
+// expects, which crash must be given to find the tasks.
+func FixedVmlinux(tb testing.TB, vmlinux string) string {
+	tb.Helper()
+	fixed := filepath.Join(tb.TempDir(), "vmlinux")
+	before, after, err := PidSizeFix(vmlinux, fixed)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("struct pid for crash 8.0.2: %d → %d bytes", before, after)
+	return fixed
+}
