@@ -22,19 +22,7 @@ const (
 	devObjects   = memBase + 0x1100
 )
 
-func devTypes(tb testing.TB) *types.Types {
-	tb.Helper()
-	f, err := elf.Open("testdata/devs.so")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { f.Close() })
-	ty, err := types.FromELF(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return ty
-}
+func devTypes(tb testing.TB) *types.Types { return typesOf(tb, "testdata/devs.so") }
 
 func devSymbols() *symbols.Table {
 	obj := func(name string, addr uint64) symbols.Symbol {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/kdumpkit/kdumpkit/analyze/symbols"
-	"github.com/kdumpkit/kdumpkit/analyze/types"
 )
 
 // moduleFixture lays out the modules list (its head at memBase) with one
@@ -17,15 +16,7 @@ import (
 // where Modules and ModuleSymbols meet a module.
 func moduleFixture(tb testing.TB) (*Kernel, []byte) {
 	tb.Helper()
-	f, err := elf.Open("testdata/modules.so")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { f.Close() })
-	ty, err := types.FromELF(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	ty := typesOf(tb, "testdata/modules.so")
 	off := func(typ, path string) uint64 {
 		o, err := ty.Offset(typ, path)
 		if err != nil {

@@ -28,9 +28,12 @@ func (m byteMem) ReadVirt(addr uint64, buf []byte) error {
 	return nil
 }
 
-func fixtureTypes(tb testing.TB) *types.Types {
+func fixtureTypes(tb testing.TB) *types.Types { return typesOf(tb, "testdata/tasks.so") }
+
+// typesOf reads the DWARF of a fixture built by testdata/gen.sh.
+func typesOf(tb testing.TB, path string) *types.Types {
 	tb.Helper()
-	f, err := elf.Open("testdata/tasks.so")
+	f, err := elf.Open(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
