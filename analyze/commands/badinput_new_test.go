@@ -12,7 +12,7 @@ import (
 // never a second line.
 func TestNewCommandsBadInput(t *testing.T) {
 	s, _ := openReference(t)
-	for _, line := range []string{
+	oneErrorLine(t, s, []string{
 		"p", "p 0x", "p *(int *)4", "p init_task.", "p init_task.nosuch", "p (struct nosuch *)0", "p runqueues:99999", "p 1 +",
 		"px ((", "pd *0", "eval", "eval -q 1", "eval 1/0", "ascii zz",
 		"rd", "rd -q 1", "rd 4", "rd linux_banner 0", "rd linux_banner 999999999", "rd -p ffffffff 4",
@@ -24,7 +24,14 @@ func TestNewCommandsBadInput(t *testing.T) {
 		"kmem", "kmem -z", "kmem 4", "task -R nosuch", "task -R comm 999999", "files 999999", "files -z",
 		"runq -z", "mod -z", "vm -z", "vm 999999", "swap -z", "mount -z", "search", "search -s 0 1", "net -z", "mach -z", "log -z", "sys -z", "foreach", "foreach 999999 bt", "foreach bogus",
 		"sym -z 1 2", "bt -z",
-	} {
+	})
+}
+
+// oneErrorLine runs each line and wants it to fail with one error line on
+// stderr, never a panic ("internal error") and never a second line.
+func oneErrorLine(t *testing.T, s *Session, lines []string) {
+	t.Helper()
+	for _, line := range lines {
 		var out, errw bytes.Buffer
 		err := s.Exec(line, &out, &errw)
 		if err == nil {

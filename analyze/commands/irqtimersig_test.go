@@ -152,21 +152,11 @@ func TestIrqTimerSigArm64(t *testing.T) {
 // ipcs and waitq is one error line, never a panic.
 func TestCmdsBBadInput(t *testing.T) {
 	s, _ := openReference(t)
-	for _, line := range []string{
+	oneErrorLine(t, s, []string{
 		"kmem -s nosuch_cache", "kmem -S nosuch_cache", "kmem -s 4", "kmem -v 4", "kmem -p 4", "kmem -g zz", "kmem -f 1", "kmem -P zz",
 		"kmem -s a b", "kmem -i 1", "kmem -p ffffffffffff",
 		"irq -z", "irq 99999", "irq zz", "irq -a -s", "timer -z", "timer -C 99", "timer -C x",
 		"sig -z", "sig 999999", "sig -s zz", "sig -s", "ipcs -z", "ipcs -m -s",
 		"waitq", "waitq 4", "waitq nosuch.member 0x80000000", "waitq task_struct 0x80000000", "waitq a b c",
-	} {
-		var out, errw bytes.Buffer
-		err := s.Exec(line, &out, &errw)
-		if err == nil {
-			t.Errorf("%q: no error (out %.200q)", line, out.String())
-			continue
-		}
-		if strings.Contains(errw.String(), "internal error") || strings.Count(errw.String(), "\n") != 1 {
-			t.Errorf("%q: stderr %q, want one error line", line, errw.String())
-		}
-	}
+	})
 }
