@@ -47,22 +47,11 @@ func (k *Kdump) bootNet(ctx context.Context, res *Result, sc scratch) (*Truth, e
 		fmt.Fprintf(k.Log, "kdump: %-22s %6.1fs  %s\n", r.Stage, r.Duration.Seconds(), r.Line)
 	}
 
-	files := map[string]string{uboot.KernelName: k.Kernel, uboot.InitrdName: k.Initrd}
-	if b.UBoot.FDT == "tftp" {
-		files[uboot.DTBName] = k.DTB
+	files, cleanup, err := k.bootFiles(ctx)
+	if err != nil {
+		return ParseTruth(nil), fmt.Errorf("stage \"serve\": %w", err)
 	}
-	if b.UBoot.Boot == "fit" {
-		tmp, err := os.MkdirTemp("", "kdumpkit-fit-")
-		if err != nil {
-			return ParseTruth(nil), err
-		}
-		defer os.RemoveAll(tmp)
-		fit := filepath.Join(tmp, "image.itb")
-		if err := uboot.MakeFIT(ctx, b, k.Kernel, k.Initrd, k.DTB, fit); err != nil {
-			return ParseTruth(nil), fmt.Errorf("stage \"serve\": %w", err)
-		}
-		files = map[string]string{uboot.FITName: fit}
-	}
+	defer cleanup()
 	sizes, err := fileSizes(files)
 	if err != nil {
 		return ParseTruth(nil), err
@@ -85,69 +74,119 @@ func (k *Kdump) bootNet(ctx context.Context, res *Result, sc scratch) (*Truth, e
 	defer recv.Close()
 	fmt.Fprintf(k.Log, "kdump: TFTP server on %s serving %s; HTTP receiver for %s\n", tftp.Addr(), strings.Join(tftp.Names(), ", "), url)
 
-	// Power on. A QEMU board's console exists only once QEMU runs; a real
-	// board's is opened first so U-Boot's banner is not missed.
-	var con *console.Console
-	var proc *qemu.Process
-	var sw power.Switch
-	if b.RealHardware() {
-		if con, err = console.Open(b.Console.Device, b.Console.Baud, out); err != nil {
-			return ParseTruth(nil), fmt.Errorf("stage \"console\": %w", err)
+	pb, err := k.powerOn(ctx, out)
+	if err != nil {
+		return ParseTruth(nil), err
+	}
+	cmdline := strings.TrimSpace(b.Kernel.Cmdline + " panic=-1 " + protocol.TestParams(k.Crash, url, k.Kexec, k.Format))
+	s := &uboot.Session{C: pb.con, Board: b, Cmdline: cmdline, Log: k.Log, LogPath: logPath, Reached: progress,
+		Files: uboot.Files{Kernel: sizes[uboot.KernelName], Initrd: sizes[uboot.InitrdName], DTB: sizes[uboot.DTBName],
+			FIT: sizes[uboot.FITName]},
+		Missed: tftp.Missed, Served: tftp.Names()}
+	if err := s.Boot(); err != nil {
+		pb.off()
+		return ParseTruth(nil), err
+	}
+	w := &qemu.Watcher{Stages: k.stages(), LogPath: logPath, Reached: progress,
+		EndReason: "the console ended: " + pb.con.Device + " vanished (cable unplugged, board or QEMU gone)"}
+	if err := w.Watch(pb.con.Reader()); err != nil {
+		pb.off()
+		return ParseTruth(w.Lines()), err
+	}
+	if err := pb.poweredOff(b.Kdump.Timeouts.Poweroff.D()); err != nil {
+		return ParseTruth(w.Lines()), fmt.Errorf("stage \"powered off\": %w (full console log: %s)", err, logPath)
+	}
+	return ParseTruth(w.Lines()), nil
+}
+
+// bootFiles are the files the TFTP server serves, by the names U-Boot
+// asks for: kernel, initramfs and DTB, or with uboot.boot = "fit" one
+// FIT image of them made in a temporary directory that cleanup removes.
+func (k *Kdump) bootFiles(ctx context.Context) (files map[string]string, cleanup func(), err error) {
+	u := k.Board.UBoot
+	if u.Boot != "fit" {
+		files = map[string]string{uboot.KernelName: k.Kernel, uboot.InitrdName: k.Initrd}
+		if u.FDT == "tftp" {
+			files[uboot.DTBName] = k.DTB
 		}
-		sw = power.For(b.Power, os.Stdin, k.Log)
-		if err := sw.On(ctx); err != nil {
-			con.Close()
-			return ParseTruth(nil), fmt.Errorf("stage \"power on\": %w", err)
+		return files, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "kdumpkit-fit-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	fit := filepath.Join(tmp, "image.itb")
+	if err := uboot.MakeFIT(ctx, k.Board, k.Kernel, k.Initrd, k.DTB, fit); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return map[string]string{uboot.FITName: fit}, cleanup, nil
+}
+
+// poweredBoard is a U-Boot board switched on, its console open: a QEMU
+// board's QEMU (its power switch), or a real board's switch.
+type poweredBoard struct {
+	con  *console.Console
+	proc *qemu.Process
+	sw   power.Switch
+}
+
+// powerOn switches the board on with its console open. A QEMU board's
+// console exists only once QEMU runs; a real board's is opened first so
+// U-Boot's banner is not missed.
+func (k *Kdump) powerOn(ctx context.Context, out io.Writer) (*poweredBoard, error) {
+	b := k.Board
+	pb := &poweredBoard{}
+	var err error
+	if b.RealHardware() {
+		if pb.con, err = console.Open(b.Console.Device, b.Console.Baud, out); err != nil {
+			return nil, fmt.Errorf("stage \"console\": %w", err)
+		}
+		pb.sw = power.For(b.Power, os.Stdin, k.Log)
+		if err := pb.sw.On(ctx); err != nil {
+			pb.con.Close()
+			return nil, fmt.Errorf("stage \"power on\": %w", err)
 		}
 	} else {
 		run := &qemu.Run{Board: b, Console: prefixed(k.Log, "qemu: ")}
 		fmt.Fprintf(k.Log, "kdump: %s\n", run.String())
 		var pty string
-		if proc, pty, err = run.StartBoard(ctx); err != nil {
-			return ParseTruth(nil), fmt.Errorf("stage \"power on\": %w", err)
+		if pb.proc, pty, err = run.StartBoard(ctx); err != nil {
+			return nil, fmt.Errorf("stage \"power on\": %w", err)
 		}
-		if con, err = console.Open(pty, b.Console.Baud, out); err != nil {
-			proc.Kill()
-			proc.Wait(time.Minute)
-			return ParseTruth(nil), fmt.Errorf("stage \"console\": %w", err)
+		if pb.con, err = console.Open(pty, b.Console.Baud, out); err != nil {
+			pb.proc.Kill()
+			pb.proc.Wait(time.Minute)
+			return nil, fmt.Errorf("stage \"console\": %w", err)
 		}
 	}
-	fmt.Fprintf(k.Log, "kdump: console on serial device %s at %d baud\n", con.Device, b.Console.Baud)
-	stop := func() {
-		if proc != nil {
-			proc.Kill()
-			proc.Wait(time.Minute)
-		} else if sw != nil {
-			sw.Off(context.Background())
-		}
-		con.Close()
-	}
+	fmt.Fprintf(k.Log, "kdump: console on serial device %s at %d baud\n", pb.con.Device, b.Console.Baud)
+	return pb, nil
+}
 
-	cmdline := strings.TrimSpace(b.Kernel.Cmdline + " panic=-1 " + protocol.TestParams(k.Crash, url, k.Kexec, k.Format))
-	s := &uboot.Session{C: con, Board: b, Cmdline: cmdline, Log: k.Log, LogPath: logPath, Reached: progress,
-		Files: uboot.Files{Kernel: sizes[uboot.KernelName], Initrd: sizes[uboot.InitrdName], DTB: sizes[uboot.DTBName],
-			FIT: sizes[uboot.FITName]},
-		Missed: tftp.Missed, Served: tftp.Names()}
-	if err := s.Boot(); err != nil {
-		stop()
-		return ParseTruth(nil), err
-	}
-	w := &qemu.Watcher{Stages: k.stages(), LogPath: logPath, Reached: progress,
-		EndReason: "the console ended: " + con.Device + " vanished (cable unplugged, board or QEMU gone)"}
-	if err := w.Watch(con.Reader()); err != nil {
-		stop()
-		return ParseTruth(w.Lines()), err
-	}
-	if proc != nil {
-		if err := proc.Wait(b.Kdump.Timeouts.Poweroff.D()); err != nil {
-			con.Close()
-			return ParseTruth(w.Lines()), fmt.Errorf("stage \"powered off\": %w (full console log: %s)", err, logPath)
-		}
-		con.Close()
+// off ends a run that failed: QEMU killed, a real board switched off.
+func (pb *poweredBoard) off() {
+	if pb.proc != nil {
+		pb.proc.Kill()
+		pb.proc.Wait(time.Minute)
 	} else {
-		stop()
+		pb.sw.Off(context.Background())
 	}
-	return ParseTruth(w.Lines()), nil
+	pb.con.Close()
+}
+
+// poweredOff ends a run that passed: a QEMU board powers itself off
+// (within timeout); a real board is switched off by its own command,
+// whose failure does not fail the run: the capture kernel already
+// powered the board off, and the dump is home.
+func (pb *poweredBoard) poweredOff(timeout time.Duration) error {
+	defer pb.con.Close()
+	if pb.proc != nil {
+		return pb.proc.Wait(timeout)
+	}
+	pb.sw.Off(context.Background())
+	return nil
 }
 
 func fileSizes(files map[string]string) (map[string]int64, error) {

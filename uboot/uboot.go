@@ -50,6 +50,8 @@ type Session struct {
 	Missed func() []string
 	// Served names what the TFTP server serves, for the same message.
 	Served []string
+
+	prompt *regexp.Regexp // U-Boot's prompt at the end of its output
 }
 
 // failures are U-Boot messages that mean a command failed, and what to do.
@@ -74,19 +76,33 @@ var tftpTimeouts = regexp.MustCompile(`(T ){3,}`)
 // returns when U-Boot says it is starting the kernel.
 func (s *Session) Boot() error {
 	u := s.Board.UBoot
-	prompt := regexp.MustCompile(`(?:^|\n)` + regexp.QuoteMeta(u.Prompt) + `$`)
+	s.prompt = regexp.MustCompile(`(?:^|\n)` + regexp.QuoteMeta(u.Prompt) + `$`)
+	for _, step := range []func() error{s.stopAutoboot, s.network, s.load, s.start} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopAutoboot waits for the prompt, pressing Ctrl-C: any key stops the
+// autoboot countdown, and Ctrl-C also stops a boot command already
+// running (a distro boot's DHCP, USB scan) and clears the prompt's line.
+func (s *Session) stopAutoboot() error {
+	u := s.Board.UBoot
 	start := time.Now()
-	// Any key stops the autoboot countdown; Ctrl-C also stops a boot
-	// command already running (a distro boot's DHCP, USB scan) and clears
-	// the prompt's line.
-	_, err := s.C.Poll(prompt, u.PromptTimeout.D(), 250*time.Millisecond, func() error { return s.C.Send("\x03") })
+	_, err := s.C.Poll(s.prompt, u.PromptTimeout.D(), 250*time.Millisecond, func() error { return s.C.Send("\x03") })
 	if err != nil {
 		return s.fail("u-boot prompt", err, "the board never reached U-Boot's prompt: is it powered, is console.device the right port at console.baud, and does U-Boot print uboot.prompt ("+strconv.Quote(u.Prompt)+")?")
 	}
 	// Let the last Ctrl-C's prompt arrive before typing.
-	s.C.Expect(prompt, 300*time.Millisecond)
+	s.C.Expect(s.prompt, 300*time.Millisecond)
 	s.reached("u-boot prompt", strings.TrimSpace(u.Prompt), time.Since(start))
+	return nil
+}
 
+// network brings U-Boot's network up and points it at the TFTP server.
+func (s *Session) network() error {
 	n := s.Board.Network
 	steps := []string{"setenv autoload no"}
 	if n.BoardIP == "dhcp" {
@@ -102,45 +118,54 @@ func (s *Session) Boot() error {
 		steps = append(steps, fmt.Sprintf("setenv tftpdstp %d", n.TFTPPort))
 	}
 	for _, c := range steps {
-		if _, err := s.run(c, prompt, u.Timeout.D()); err != nil {
+		if _, err := s.run(c, s.Board.UBoot.Timeout.D()); err != nil {
 			return s.fail("u-boot network", err, "")
 		}
 	}
-	loads := []struct {
+	return nil
+}
+
+// load fetches each file with tftpboot, checking the size U-Boot got.
+func (s *Session) load() error {
+	u := s.Board.UBoot
+	type file struct {
 		addr, name string
 		size       int64
-	}{{u.RamdiskAddr, InitrdName, s.Files.Initrd}, {u.KernelAddr, KernelName, s.Files.Kernel}}
+	}
+	loads := []file{{u.RamdiskAddr, InitrdName, s.Files.Initrd}, {u.KernelAddr, KernelName, s.Files.Kernel}}
 	if u.Boot == "fit" {
 		// One image: U-Boot moves the kernel to the load address mkimage
 		// wrote into it, and takes the initramfs where it lies.
-		loads = loads[:1]
-		loads[0].name, loads[0].size = FITName, s.Files.FIT
+		loads = []file{{u.RamdiskAddr, FITName, s.Files.FIT}}
 	} else if u.FDT == "tftp" {
-		loads = append(loads, struct {
-			addr, name string
-			size       int64
-		}{u.FDTAddr, DTBName, s.Files.DTB})
+		loads = append(loads, file{u.FDTAddr, DTBName, s.Files.DTB})
 	}
-	for i, l := range loads {
+	for _, l := range loads {
 		t := time.Now()
-		out, err := s.run(fmt.Sprintf("tftpboot %s %s", l.addr, l.name), prompt, u.Timeout.D())
+		out, err := s.run(fmt.Sprintf("tftpboot %s %s", l.addr, l.name), u.Timeout.D())
 		if err != nil {
 			return s.fail("tftp "+l.name, err, "")
 		}
-		got := transferred(out)
-		if got != l.size {
+		if got := transferred(out); got != l.size {
 			return s.fail("tftp "+l.name, fmt.Errorf("U-Boot loaded %d bytes of %d", got, l.size), "the transfer was cut short, or the load address overlaps U-Boot itself")
 		}
-		s.reached("tftp "+l.name, fmt.Sprintf("%d bytes", got), time.Since(t))
-		if i == 0 && u.Boot != "fit" {
+		s.reached("tftp "+l.name, fmt.Sprintf("%d bytes", l.size), time.Since(t))
+		if l.name == InitrdName {
 			// The initramfs size for the boot command; filesize is
 			// overwritten by the next transfer.
-			if _, err := s.run("setenv kdumpkit_rdsize ${filesize}", prompt, u.Timeout.D()); err != nil {
+			if _, err := s.run("setenv kdumpkit_rdsize ${filesize}", u.Timeout.D()); err != nil {
 				return s.fail("tftp "+l.name, err, "")
 			}
 		}
 	}
-	if _, err := s.run("setenv bootargs '"+s.Cmdline+"'", prompt, u.Timeout.D()); err != nil {
+	return nil
+}
+
+// start sets bootargs and boots, returning once U-Boot says it starts
+// the kernel.
+func (s *Session) start() error {
+	u := s.Board.UBoot
+	if _, err := s.run("setenv bootargs '"+s.Cmdline+"'", u.Timeout.D()); err != nil {
 		return s.fail("u-boot bootargs", err, "")
 	}
 	t := time.Now()
@@ -171,12 +196,12 @@ func (s *Session) Boot() error {
 
 // run types one command and waits for the prompt after it; U-Boot's
 // failure messages in its output make it an error.
-func (s *Session) run(cmd string, prompt *regexp.Regexp, timeout time.Duration) (string, error) {
+func (s *Session) run(cmd string, timeout time.Duration) (string, error) {
 	fmt.Fprintf(s.Log, "u-boot: %s%s\n", s.Board.UBoot.Prompt, cmd)
 	if err := s.C.Send(cmd + "\n"); err != nil {
 		return "", err
 	}
-	out, err := s.C.Expect(prompt, timeout)
+	out, err := s.C.Expect(s.prompt, timeout)
 	if err != nil {
 		if tftpTimeouts.MatchString(out) {
 			return out, fmt.Errorf("%q: TFTP timed out (%w)", cmd, err)
